@@ -1,0 +1,31 @@
+# make demo  - set up .venv (pinned torch pair, aezoo, first-party plugins) and denoise digits
+# make test  - set up .venv and .venv-olah (a loopback hub server), then run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+OLAH := .venv-olah/bin/olah-cli
+
+.PHONY: demo test install clean
+
+demo: $(VENV)/.installed
+	$(BIN)/python examples/demo.py
+
+test: $(VENV)/.installed $(OLAH)
+	AEZOO_OLAH=$(abspath $(OLAH)) AEZOO_REQUIRE_OLAH=1 $(BIN)/python -m pytest -n 2 -q
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[data,test]' $(addprefix -e ,$(PLUGINS))
+	touch $@
+
+# olah (a self-hosted Hub mirror) lives in its own venv so its pins never touch aezoo's.
+$(OLAH):
+	$(PYTHON) -m venv .venv-olah
+	.venv-olah/bin/python -m pip install -q olah==0.5.4
+
+clean:
+	rm -rf $(VENV) .venv-olah demo-output

@@ -1,0 +1,33 @@
+"""aezoo: a plugin-based zoo of autoencoders with pretrained, verified weights.
+
+    >>> import aezoo
+    >>> [s.name for s in aezoo.list_models("fc-*")]        # no torch imported
+    >>> model = aezoo.load("fc-dae-mnist")                  # verified safetensors, eval mode
+
+Importing aezoo is cheap: torch is imported only by the functions that build or run models.
+"""
+
+from .api import ModelInfo, build, download, info, list_models, load
+from .errors import AezooError
+from .hookspecs import hookimpl
+from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, WeightsFile, WeightsManifest
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AezooError",
+    "CardData",
+    "DatasetSpec",
+    "Metric",
+    "ModelInfo",
+    "ModelSpec",
+    "Recipe",
+    "WeightsFile",
+    "WeightsManifest",
+    "build",
+    "download",
+    "hookimpl",
+    "info",
+    "list_models",
+    "load",
+]

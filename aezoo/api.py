@@ -1,0 +1,134 @@
+"""The public functions: find, inspect, download and load models by name, folder or hub reference.
+
+Only ``load`` imports torch, and only when called.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import hub
+from .card import read_card
+from .checkpoint import CARD_FILE, WEIGHTS_FILE, CheckpointConfig, read_config
+from .errors import CheckpointError, InvalidSpecError, WeightsUnavailableError
+from .registry import get_registry
+from .spec import CardData, ModelSpec
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Attached to every loaded model as ``model.aezoo``: what it is and where it came from."""
+
+    name: str  # the registered architecture
+    config: dict[str, Any] = field(hash=False)
+    preprocessing: dict[str, Any] = field(hash=False)
+    card: CardData | None
+    path: Path | None  # the checkpoint folder; None for a model built without weights
+    spec: ModelSpec
+
+
+def list_models(pattern: str | None = None) -> list[ModelSpec]:
+    """Installed models, sorted by name; ``pattern`` is a shell wildcard such as ``"*-faces"``."""
+    return get_registry().models(pattern)
+
+
+def info(name: str) -> ModelSpec:
+    """The spec of one model: summary, config, recipe, weights manifest and card."""
+    return get_registry().get(name)
+
+
+def download(name: str, *, force: bool = False) -> Path:
+    """Make a model's published checkpoint local and verified; returns its folder."""
+    spec = info(name)
+    if spec.weights is None:
+        raise WeightsUnavailableError(
+            f"{name} has no published weights.", f"Train it instead: aezoo train {name}."
+        )
+    return hub.fetch(spec.weights, force=force)
+
+
+def resolve(ref: str | Path, *, force: bool = False) -> Path:
+    """A model name, a checkpoint folder or ``hf://org/name@rev`` -> a local, verified folder."""
+    if isinstance(ref, Path) or Path(ref).is_dir():
+        return Path(ref)
+    if str(ref).startswith(hub.HUB_PREFIX):
+        return hub.fetch_ref(*hub.parse_hub_ref(str(ref)), force=force)
+    if "/" in str(ref) or str(ref).startswith("."):
+        raise CheckpointError(f"No checkpoint folder at {ref!r}.", "Check the path, or pass a model name from 'aezoo list'.")
+    return download(str(ref), force=force)
+
+
+def import_object(reference: str) -> Any:
+    """Import ``"package.module:attribute"``."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise InvalidSpecError(
+            f"Cannot import {reference!r}: {exc}.", "Reinstall the plugin that provides it."
+        ) from exc
+    return obj
+
+
+def build(spec: ModelSpec, config: dict[str, Any] | None = None) -> torch.nn.Module:
+    """Make the (untrained) module of ``spec`` from a JSON config (the spec's own by default)."""
+    builder: Callable[..., torch.nn.Module] = import_object(spec.builder)
+    config = dict(spec.config if config is None else config)
+    try:
+        inspect.signature(builder).bind(**config)
+    except TypeError as exc:
+        raise CheckpointError(
+            f"The config does not fit {spec.name}'s builder {spec.builder}: {exc}.",
+            "Use a config.json written for this model, or update the plugin.",
+        ) from exc
+    return builder(**config)
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    import torch
+
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, force_download: bool = False) -> torch.nn.Module:
+    """A ready model in eval mode, from a name (``"fc-dae-mnist"``), a checkpoint folder, or
+    ``"hf://org/name@revision"``. ``model.aezoo`` holds its config, card and source.
+
+    ``pretrained=False`` builds the architecture with fresh weights, and says so by having no path;
+    with ``pretrained=True`` (the default) missing weights are an error, never a silent fallback.
+    """
+    registry = get_registry()
+    if not pretrained:
+        spec = registry.get(str(ref))
+        model = build(spec)
+        model.aezoo = ModelInfo(spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
+        return model.to(pick_device(device)).eval()
+
+    from .checkpoint import load_weights
+
+    folder = resolve(ref, force=force_download)
+    checkpoint: CheckpointConfig = read_config(folder)
+    spec = registry.get(checkpoint.architecture)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}.", "Restore or re-download the checkpoint.")
+    model = build(spec, checkpoint.config)
+    load_weights(model, weights)
+    card = read_card(folder / CARD_FILE)
+    model.aezoo = ModelInfo(spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
+    return model.to(pick_device(device)).eval()

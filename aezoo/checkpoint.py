@@ -1,0 +1,150 @@
+"""Hub-shaped checkpoint folders: ``config.json`` + ``model.safetensors`` + ``README.md``.
+
+Nothing here unpickles. Loading is strict: the safetensors header is compared with the model's
+names, shapes and dtypes before any tensor is read. torch is imported inside the functions that
+need it, so reading a config stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import CheckpointError, IncompatibleWeightsError
+from .safetensors_header import read_header
+
+if TYPE_CHECKING:
+    import torch
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    """What ``config.json`` holds: which architecture, built with which config, fed how."""
+
+    architecture: str  # the registered model name whose builder makes the module
+    config: dict[str, Any] = field(hash=False)
+    preprocessing: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> str:
+        doc = {
+            "aezoo_format": FORMAT_VERSION,
+            "architecture": self.architecture,
+            "config": self.config,
+            "preprocessing": self.preprocessing,
+        }
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def read_config(folder: Path) -> CheckpointConfig:
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(
+            f"{folder} has no {CONFIG_FILE}, so it is not an aezoo checkpoint.",
+            "Point at a folder written by aezoo (aezoo.save, aezoo train) or at a model name.",
+        )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}).", "Restore or re-download the checkpoint.") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("architecture"), str) or not isinstance(doc.get("config"), dict):
+        raise CheckpointError(
+            f"{path} lacks 'architecture' (a model name) and 'config' (an object).",
+            "Restore or re-download the checkpoint.",
+        )
+    if doc.get("aezoo_format", FORMAT_VERSION) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} uses checkpoint format {doc['aezoo_format']}, newer than this aezoo understands.",
+            "Upgrade aezoo: pip install -U aezoo.",
+        )
+    return CheckpointConfig(doc["architecture"], doc["config"], doc.get("preprocessing") or {})
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a unique temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+    from safetensors.torch import save
+
+    contiguous = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    atomic_write(Path(path), save(contiguous, metadata=metadata))
+
+
+def save_checkpoint(
+    folder: Path, model: torch.nn.Module, config: CheckpointConfig, card_markdown: str | None = None
+) -> Path:
+    """Write a loadable checkpoint folder; each file lands atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_tensors(model.state_dict(), folder / WEIGHTS_FILE, metadata={"format": "pt"})
+    atomic_write(folder / CONFIG_FILE, config.to_json().encode())
+    if card_markdown is not None:
+        atomic_write(folder / CARD_FILE, card_markdown.encode())
+    return folder
+
+
+_DTYPES = {
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+    "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
+    "U16": "uint16", "U32": "uint32", "U64": "uint64", "F8_E5M2": "float8_e5m2", "F8_E4M3": "float8_e4m3fn",
+}
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """Validate the file, then read every tensor (safetensors only)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    read_header(path)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path} could not be read: {exc}.", "Download it again or re-save it.") from exc
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load ``path`` into ``model`` strictly; mismatches are listed before any tensor is read."""
+    path = Path(path)
+    header = read_header(path)
+    expected = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()}
+    found = {k: (info.shape, _DTYPES.get(info.dtype, info.dtype)) for k, info in header.items()}
+    missing = sorted(expected.keys() - found.keys())
+    unexpected = sorted(found.keys() - expected.keys())
+    mismatched = [
+        f"{k}: checkpoint {found[k][1]}{list(found[k][0])} vs model {expected[k][1]}{list(expected[k][0])}"
+        for k in sorted(expected.keys() & found.keys())
+        if found[k] != expected[k]
+    ]
+    if missing or unexpected or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected}")
+        if mismatched:
+            parts.append(f"mismatched {mismatched}")
+        raise IncompatibleWeightsError(
+            f"{path} does not fit the model: " + "; ".join(parts) + ".",
+            "Load it with the config.json it was saved with, or pick the model it was trained for.",
+        )
+    model.load_state_dict(load_tensors(path), strict=True)

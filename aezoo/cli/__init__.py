@@ -1,0 +1,58 @@
+"""The ``aezoo`` command: a thin layer over the library, one module per command group.
+
+Data goes to stdout, progress and warnings to stderr. Expected failures print one line that says
+what to do next and exit 1 (usage errors exit 2); ``AEZOO_DEBUG=1`` shows the traceback instead.
+Commands import torch only inside the ones that run models.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from ..errors import AezooError
+from ..registry import env_flag
+
+
+class AezooGroup(click.Group):
+    """Turns aezoo's named errors into one-line messages with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AezooError as exc:
+            if env_flag("AEZOO_DEBUG"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> str:
+    return f"warning: {message}\n"
+
+
+@click.group(cls=AezooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aezoo")
+def main() -> None:
+    """aezoo: a zoo of autoencoders with pretrained, verified weights.
+
+    Set AEZOO_DEBUG=1 to see tracebacks. See 'aezoo COMMAND --help' for each command.
+    """
+    warnings.formatwarning = _one_line_warning  # type: ignore[assignment]
+    if not sys.stderr.isatty():
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+
+
+def _register() -> None:
+    from . import models, plugins
+
+    for module in (models, plugins):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

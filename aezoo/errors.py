@@ -1,0 +1,67 @@
+"""Every failure a user can meet, as a named error that says what happened and what to do next.
+
+The CLI prints ``str(error)`` on one line; the message always ends with the way out.
+"""
+
+from __future__ import annotations
+
+
+class AezooError(Exception):
+    """Base of aezoo's errors: ``what`` happened, and ``hint`` says what to do next."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        self.what = what
+        self.hint = hint
+        super().__init__(f"{what} {hint}".strip())
+
+
+class ModelNotFoundError(AezooError, LookupError):
+    """No installed plugin registers this model name."""
+
+
+class DuplicateModelError(AezooError):
+    """Two distributions register the same model name."""
+
+
+class PluginLoadError(AezooError):
+    """A plugin's entry point could not be loaded (fatal only in strict mode)."""
+
+
+class InvalidSpecError(AezooError, ValueError):
+    """A model spec, weights manifest or recipe is malformed."""
+
+
+class InvalidReferenceError(AezooError, ValueError):
+    """A model reference is neither a name, a folder nor a valid ``hf://`` reference."""
+
+
+class CheckpointError(AezooError):
+    """A checkpoint folder or file is missing, malformed or unsafe."""
+
+
+class IncompatibleWeightsError(CheckpointError):
+    """The tensors in a checkpoint do not match the model's names, shapes or dtypes."""
+
+
+class ChecksumMismatchError(AezooError):
+    """A weights file's size or sha256 differs from the pinned manifest."""
+
+
+class WeightsUnavailableError(AezooError):
+    """Pretrained weights cannot be had: offline and not cached, hub unreachable, or none published."""
+
+
+class DatasetUnavailableError(AezooError):
+    """A data set cannot be had on this machine (needs a download or a file)."""
+
+
+class TrainingError(AezooError):
+    """Training cannot start or go on."""
+
+
+class NonFiniteLossError(TrainingError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+    def __init__(self, what: str, hint: str = "", *, step: int = -1) -> None:
+        self.step = step
+        super().__init__(what, hint)

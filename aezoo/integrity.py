@@ -1,0 +1,72 @@
+"""Full sha256 verification of weights files, remembered so a warm load does not rehash.
+
+huggingface_hub's cache only checks sizes. aezoo hashes each file once, then records
+(path, size, mtime, inode) under ``$AEZOO_HOME/verified/``; a file that changes afterwards no
+longer matches its record and is hashed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .checkpoint import atomic_write
+from .errors import ChecksumMismatchError
+from .settings import aezoo_home
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The id git (and the hub, for files not in LFS) gives a file's content."""
+    digest = hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode())
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _record_path(path: Path, expected: str) -> Path:
+    key = hashlib.sha256(f"{os.path.realpath(path)}\0{expected}".encode()).hexdigest()
+    return aezoo_home() / "verified" / f"{key}.json"
+
+
+def _fingerprint(path: Path) -> dict[str, object]:
+    st = Path(path).stat()
+    return {"path": os.path.realpath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino}
+
+
+def is_verified(path: Path, expected: str) -> bool:
+    record = _record_path(path, expected)
+    try:
+        return json.loads(record.read_text()) == {**_fingerprint(path), "digest": expected}
+    except (OSError, ValueError):
+        return False
+
+
+def verify(path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256", force: bool = False) -> None:
+    """Raise ``ChecksumMismatchError`` unless ``path`` has the expected digest (and size)."""
+    path = Path(path)
+    if not force and is_verified(path, expected):
+        return
+    actual_size = path.stat().st_size
+    if size is not None and actual_size != size:
+        raise ChecksumMismatchError(
+            f"{path} is {actual_size} bytes, but the pinned manifest says {size}.",
+            "The file is corrupt or not the published one: download it again with --force.",
+        )
+    actual = sha256_of(path) if algorithm == "sha256" else git_blob_sha1(path)
+    if actual != expected:
+        raise ChecksumMismatchError(
+            f"{path} has {algorithm} {actual}, but {expected} was expected.",
+            "The file is corrupt or not the published one: download it again with --force.",
+        )
+    atomic_write(_record_path(path, expected), json.dumps({**_fingerprint(path), "digest": expected}).encode())

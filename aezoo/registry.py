@@ -1,0 +1,229 @@
+"""Plugin discovery and model lookup.
+
+Entry points in the group ``aezoo`` are discovered on first use, each loaded on its own: one
+that fails is recorded as broken (with its error) and skipped with a one-line warning, unless
+``AEZOO_STRICT_PLUGINS=1`` makes it fatal. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
+``Registry(autoload=False)``) turns discovery off; plugins can then be registered in code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import warnings
+from dataclasses import dataclass, field, replace
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
+from .spec import ModelSpec
+
+IN_CODE = "<registered in code>"
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped or a model name was claimed twice."""
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class PluginRecord:
+    """What ``aezoo plugins`` shows: one entry point and what became of it."""
+
+    name: str
+    distribution: str
+    version: str
+    ok: bool
+    error: str = ""
+    models: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+
+
+@dataclass
+class _Collected:
+    plugins: list[PluginRecord] = field(default_factory=list)
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry:
+    """Models and data sets from every installed plugin, discovered lazily."""
+
+    def __init__(self, *, autoload: bool | None = None, strict: bool | None = None) -> None:
+        self.autoload = not env_flag("AEZOO_DISABLE_PLUGIN_AUTOLOAD") if autoload is None else autoload
+        self.strict = env_flag("AEZOO_STRICT_PLUGINS") if strict is None else strict
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self._pm.add_hookspecs(hookspecs)
+        self._origins: dict[str, tuple[str, str, str]] = {}  # plugin name -> (ep name, dist, version)
+        self._broken: list[PluginRecord] = []
+        self._discovered = False
+        self._collected: _Collected | None = None
+        from .data import builtin
+
+        self.register(builtin, "aezoo.data.builtin", distribution="aezoo")
+
+    # -- registration -------------------------------------------------------------------------
+    def register(self, plugin: object, name: str | None = None, *, distribution: str = IN_CODE) -> None:
+        """Register a plugin object (usually a module) in code, as an entry point would."""
+        plugin_name = self._pm.register(plugin, name=name)
+        assert plugin_name is not None
+        self._origins[plugin_name] = (name or plugin_name, distribution, "")
+        self._collected = None
+
+    def _discover(self) -> None:
+        if self._discovered:
+            return
+        self._discovered = True
+        if not self.autoload:
+            return
+        for ep in sorted(entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
+            dist, version = _distribution(ep)
+            try:
+                module = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any error in third-party code must not take us down
+                self._mark_broken(ep.name, dist, version, exc)
+                continue
+            if self._pm.is_registered(module):
+                continue
+            self._pm.register(module, name=f"{dist}:{ep.name}")
+            self._origins[f"{dist}:{ep.name}"] = (ep.name, dist, version)
+
+    def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if self.strict:
+            raise PluginLoadError(
+                f"Plugin {name!r} from distribution {dist!r} failed to load: {error}.",
+                "Fix or uninstall that distribution (strict mode is on: AEZOO_STRICT_PLUGINS=1).",
+            ) from exc
+        warnings.warn(
+            f"aezoo skipped plugin {name!r} from {dist!r} ({error}); run 'aezoo plugins' for details.",
+            PluginWarning,
+            stacklevel=4,
+        )
+        self._broken.append(PluginRecord(name, dist, version, ok=False, error=error))
+
+    # -- collection ---------------------------------------------------------------------------
+    def _collect(self) -> _Collected:
+        if self._collected is not None:
+            return self._collected
+        self._discover()
+        collected = _Collected(plugins=list(self._broken))
+        for plugin_name, plugin in self._pm.list_name_plugin():
+            ep_name, dist, version = self._origins.get(plugin_name, (plugin_name, IN_CODE, ""))
+            try:
+                models = self._call(plugin, "aezoo_register_models", ModelSpec)
+                datasets = self._call(plugin, "aezoo_register_datasets", None)
+            except Exception as exc:  # noqa: BLE001 - a plugin's hook raising is a broken plugin
+                self._mark_broken(ep_name, dist, version, exc)
+                collected.plugins.append(self._broken[-1])
+                continue
+            for spec in models:
+                self._add_model(collected, replace(spec, distribution=dist))
+            for ds in datasets:
+                collected.datasets.setdefault(ds.name, replace(ds, distribution=dist))
+            collected.plugins.append(
+                PluginRecord(
+                    ep_name, dist, version, ok=True,
+                    models=tuple(s.name for s in models), datasets=tuple(d.name for d in datasets),
+                )
+            )
+        self._collected = collected
+        return collected
+
+    def _call(self, plugin: object, hook_name: str, kind: type | None) -> list[Any]:
+        caller = getattr(self._pm.hook, hook_name)
+        results: list[Any] = []
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin:
+                returned = impl.function() or []
+                results.extend(returned)
+        if kind is not None:
+            for item in results:
+                if not isinstance(item, kind):
+                    raise InvalidSpecError(f"{hook_name} returned {item!r}, not a {kind.__name__}.", "")
+        return results
+
+    def _add_model(self, collected: _Collected, spec: ModelSpec) -> None:
+        name = spec.name
+        if name in collected.conflicts:
+            collected.conflicts[name].append(spec.distribution)
+            return
+        if name in collected.models:
+            first = collected.models.pop(name)
+            collected.conflicts[name] = [first.distribution, spec.distribution]
+            error = _duplicate_error(name, collected.conflicts[name])
+            if self.strict:
+                raise error
+            warnings.warn(f"aezoo: {error}", PluginWarning, stacklevel=5)
+            return
+        collected.models[name] = spec
+
+    # -- lookup -------------------------------------------------------------------------------
+    def plugins(self) -> list[PluginRecord]:
+        return list(self._collect().plugins)
+
+    def models(self, pattern: str | None = None) -> list[ModelSpec]:
+        """Specs sorted by name; ``pattern`` is a shell wildcard such as ``conv-*``."""
+        specs = sorted(self._collect().models.values(), key=lambda s: s.name)
+        if pattern:
+            specs = [s for s in specs if fnmatch.fnmatchcase(s.name, pattern)]
+        return specs
+
+    def get(self, name: str) -> ModelSpec:
+        collected = self._collect()
+        if name in collected.models:
+            return collected.models[name]
+        if name in collected.conflicts:
+            raise _duplicate_error(name, collected.conflicts[name])
+        raise ModelNotFoundError(f"No model named {name!r}.", _suggest(name, list(collected.models), "aezoo list"))
+
+    def datasets(self) -> dict[str, Any]:
+        return dict(self._collect().datasets)
+
+
+def _distribution(ep: EntryPoint) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return ep.value.split(".")[0], ""
+    return dist.metadata["Name"], dist.version
+
+
+def _duplicate_error(name: str, distributions: list[str]) -> DuplicateModelError:
+    who = " and ".join(repr(d) for d in distributions)
+    return DuplicateModelError(
+        f"Model name {name!r} is registered by both {who}.",
+        "Uninstall one of them, or ask its author to rename the model.",
+    )
+
+
+def _suggest(name: str, known: list[str], listing: str) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return f"Run '{listing}' to see what is installed."
+
+
+_default: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, created on first use."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default
+
+
+def set_registry(registry: Registry | None) -> Registry | None:
+    """Replace the process-wide registry (tests, embedding); returns the previous one."""
+    global _default
+    previous, _default = _default, registry
+    return previous

@@ -1,0 +1,227 @@
+"""The declarative records behind every model: plain frozen dataclasses, importable without torch.
+
+A plugin returns ``ModelSpec`` objects from its ``aezoo_register_models`` hook. Everything that
+``aezoo list`` and ``aezoo info`` show is data here, never computed from a module, so listing
+models never imports torch or a plugin's architecture.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import InvalidSpecError
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+TASKS = ("denoise", "anomaly", "reconstruct", "generate")
+
+
+def check_relative_path(path: str) -> str:
+    """Refuse file names that could escape a repo folder (``../``, absolute, backslashes)."""
+    pure = PurePosixPath(path)
+    if (
+        not path
+        or "\\" in path
+        or pure.is_absolute()
+        or any(part in ("..", ".", "") for part in path.split("/"))
+    ):
+        raise InvalidSpecError(
+            f"Unsafe file name {path!r} in a weights manifest.",
+            "File names must be plain relative paths inside the repo; fix the manifest.",
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """One file of a published checkpoint, pinned by size and full sha256."""
+
+    path: str
+    sha256: str
+    size: int
+
+    def __post_init__(self) -> None:
+        check_relative_path(self.path)
+        if not _SHA256.match(self.sha256):
+            raise InvalidSpecError(f"{self.path}: sha256 {self.sha256!r} is not 64 hex digits.", "Fix the manifest.")
+        if self.size < 0:
+            raise InvalidSpecError(f"{self.path}: negative size {self.size}.", "Fix the manifest.")
+
+
+@dataclass(frozen=True)
+class WeightsManifest:
+    """Where a model's checkpoint lives on the hub, pinned to one commit, and what it must contain."""
+
+    repo_id: str
+    revision: str
+    files: tuple[WeightsFile, ...]
+
+    def __post_init__(self) -> None:
+        if self.repo_id.count("/") != 1 or not all(self.repo_id.split("/")):
+            raise InvalidSpecError(f"Hub repo id {self.repo_id!r} is not 'org/name'.", "Fix the manifest.")
+        if not _COMMIT.match(self.revision):
+            raise InvalidSpecError(
+                f"{self.repo_id}: revision {self.revision!r} is not a full 40-digit commit id.",
+                "Pin weights to a commit, not a branch or tag, so they cannot change under users.",
+            )
+        names = [f.path for f in self.files]
+        if "config.json" not in names or "model.safetensors" not in names:
+            raise InvalidSpecError(
+                f"{self.repo_id}: a manifest must list config.json and model.safetensors.", "Fix the manifest."
+            )
+
+    @property
+    def repo_name(self) -> str:
+        return self.repo_id.split("/")[1]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WeightsManifest:
+        try:
+            files = tuple(WeightsFile(**f) for f in data["files"])
+            return cls(repo_id=data["repo_id"], revision=data["revision"], files=files)
+        except (KeyError, TypeError) as exc:
+            raise InvalidSpecError(f"Malformed weights manifest: {exc}.", "Regenerate it from the weights folder.") from exc
+
+    @classmethod
+    def from_json(cls, path: Path | Any) -> WeightsManifest:
+        """Read a manifest file (a path or an ``importlib.resources`` traversable)."""
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measured number and exactly how it was measured."""
+
+    name: str  # e.g. "psnr"
+    value: float
+    dataset: str  # registered data set the number was measured on
+    split: str  # e.g. "test (index % 5 == 4, 1,000 digits)"
+    protocol: str  # the noise model, the pooling, the threshold ...
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class CardData:
+    """What stands behind a checkpoint: licence, data, training and measured metrics."""
+
+    license: str
+    datasets: tuple[str, ...] = ()
+    training_data: str = ""  # what data, how many steps, and whether it is synthetic
+    full_data_training: str = ""  # how to train on the full data set
+    metrics: tuple[Metric, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained: the family step of the engine and its hyperparameters."""
+
+    step: str  # "package.module:StepClass", a training step of aezoo.train or the plugin's own
+    dataset: str  # registered data set name
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict, hash=False)  # step-specific settings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model in the zoo: architecture by reference, config, recipe, weights and card."""
+
+    name: str
+    summary: str
+    task: str
+    family: str
+    builder: str  # "package.module:function", called as builder(**config) -> torch.nn.Module
+    config: dict[str, Any] = field(hash=False)
+    card: CardData
+    params: int  # parameter count, checked against the built module by the conformance tests
+    recipe: Recipe | None = None
+    weights: WeightsManifest | None = None
+    preprocessing: dict[str, Any] = field(default_factory=dict, hash=False)
+    distribution: str = ""  # filled in by the registry: who registered this spec
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise InvalidSpecError(
+                f"Model name {self.name!r} is not lowercase letters, digits, '.', '_' and '-'.", "Rename it."
+            )
+        if ":" not in self.builder:
+            raise InvalidSpecError(
+                f"{self.name}: builder {self.builder!r} is not 'package.module:function'.",
+                "Refer to the architecture by import string so listing models does not import torch.",
+            )
+        try:
+            json.dumps(self.config)
+            json.dumps(self.preprocessing)
+        except TypeError as exc:
+            raise InvalidSpecError(f"{self.name}: config is not JSON-serialisable ({exc}).", "Use plain JSON values.") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A data set by name: where it comes from and the import string of its loader.
+
+    The loader is called as ``loader(**options)`` and returns an ``aezoo.data.Splits``; it is
+    imported only when the data is needed.
+    """
+
+    name: str
+    summary: str
+    kind: str  # "images" or "tabular"
+    loader: str  # "package.module:function"
+    source: str  # where the data comes from (a package, a URL, a file the user supplies)
+    offline: bool  # True when it can be had with no network (it ships inside a package)
+    license: str = ""
+    distribution: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name) or ":" not in self.loader:
+            raise InvalidSpecError(
+                f"Data set {self.name!r}: name must be lowercase and loader 'package.module:function'.", "Fix the spec."
+            )
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a published checkpoint adds to a plugin's spec, read from its ``release.json``:
+    the pinned weights manifest and the measured card facts (metrics, training data).
+
+    A plugin whose model has not been trained and published yet has no release file: it then
+    gets no weights (``aezoo.load`` says so) and no metrics, rather than failing to register.
+    """
+
+    weights: WeightsManifest | None
+    metrics: tuple[Metric, ...]
+    training_data: str
+
+    @classmethod
+    def from_json(cls, path: Path | Any) -> Release:
+        """Read a release file (a path or an ``importlib.resources`` traversable)."""
+        if not path.is_file():
+            return cls(weights=None, metrics=(), training_data="Not trained yet: no weights are published.")
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                weights=WeightsManifest.from_dict(doc["weights"]),
+                metrics=tuple(Metric(**m) for m in doc["metrics"]),
+                training_data=doc["training_data"],
+            )
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidSpecError(f"Malformed release file {path}: {exc}.", "Regenerate it with 'python -m aezoo.release'.") from exc
+
+    def card(self, **static: Any) -> CardData:
+        """The full card: the plugin's static facts (license, datasets, ...) plus this release's numbers."""
+        return CardData(**static, metrics=self.metrics, training_data=self.training_data)

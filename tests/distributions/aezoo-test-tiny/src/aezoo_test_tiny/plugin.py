@@ -1,0 +1,19 @@
+"""A third-party plugin as a user would write it: specs only, no torch at import."""
+
+from aezoo import CardData, ModelSpec, hookimpl
+
+TINY = ModelSpec(
+    name="tiny-ae",
+    summary="A 16-4-16 autoencoder for tests",
+    task="reconstruct",
+    family="ae",
+    builder="aezoo_test_tiny.model:build",
+    config={"features": 16, "latent": 4},
+    card=CardData(license="mit"),
+    params=16 * 4 + 4 + 4 * 16 + 16,
+)
+
+
+@hookimpl
+def aezoo_register_models():
+    return [TINY]
