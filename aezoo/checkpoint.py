@@ -60,19 +60,28 @@ def read_config(folder: Path) -> CheckpointConfig:
             f"{path} lacks 'architecture' (a model name) and 'config' (an object).",
             "Restore or re-download the checkpoint.",
         )
-    if doc.get("aezoo_format", FORMAT_VERSION) > FORMAT_VERSION:
+    version, preprocessing = doc.get("aezoo_format", FORMAT_VERSION), doc.get("preprocessing") or {}
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(preprocessing, dict):
         raise CheckpointError(
-            f"{path} uses checkpoint format {doc['aezoo_format']}, newer than this aezoo understands.",
+            f"{path} has an 'aezoo_format' that is not an integer or a 'preprocessing' that is not an object.",
+            "Restore or re-download the checkpoint.",
+        )
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} uses checkpoint format {version}, newer than this aezoo understands.",
             "Upgrade aezoo: pip install -U aezoo.",
         )
-    return CheckpointConfig(doc["architecture"], doc["config"], doc.get("preprocessing") or {})
+    return CheckpointConfig(doc["architecture"], doc["config"], preprocessing)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a unique temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide shared files from other users
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

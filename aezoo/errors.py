@@ -65,3 +65,11 @@ class NonFiniteLossError(TrainingError):
     def __init__(self, what: str, hint: str = "", *, step: int = -1) -> None:
         self.step = step
         super().__init__(what, hint)
+
+
+class FIDUnavailableError(AezooError):
+    """FID cannot be computed: the FID Inception weights file is missing or is not the right file."""
+
+
+class UndefinedMetricError(AezooError, ValueError):
+    """A metric is undefined for the data given, e.g. ROC AUC with one class present."""

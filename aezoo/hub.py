@@ -49,13 +49,15 @@ def fetch(manifest: WeightsManifest, *, force: bool = False) -> Path:
 def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
     """Download a checkpoint repo named by reference; each file is checked against the hub's own
     content id (sha256 for LFS files, the git blob id otherwise)."""
-    from huggingface_hub import constants, list_repo_files
+    from huggingface_hub import HfApi, constants
 
     offline = constants.is_offline_mode()
     wanted = list(DEFAULT_REPO_FILES)
     if not offline:
         with _hub_errors(repo_id, "the file list", revision):
-            present = set(list_repo_files(repo_id, revision=revision))
+            # A fresh HfApi reads the endpoint now, as hf_hub_download does; the module-level
+            # list_repo_files keeps the one set when huggingface_hub.hf_api was first imported.
+            present = set(HfApi().list_repo_files(repo_id, revision=revision))
         wanted = [f for f in DEFAULT_REPO_FILES if f in present]
         if "model.safetensors" not in wanted:
             raise WeightsUnavailableError(
@@ -129,6 +131,10 @@ class _hub_errors:
             return False
         from huggingface_hub import errors as hf
 
+        if isinstance(exc, hf.HFValidationError):
+            raise InvalidReferenceError(
+                f"Cannot ask the hub for {self.where}: {exc}", "Check the repo id and revision."
+            ) from exc
         if isinstance(exc, hf.LocalEntryNotFoundError):
             raise WeightsUnavailableError(
                 f"Cannot get {self.where}: it is not in the local cache and the hub could not be reached"

@@ -22,3 +22,69 @@ def ssim(predicted: torch.Tensor, target: torch.Tensor) -> float:
     from torchmetrics.functional.image import structural_similarity_index_measure
 
     return float(structural_similarity_index_measure(predicted.float(), target.float(), data_range=1.0))
+
+
+# Anomaly detection: labels are 0 (normal) / 1 (anomaly), higher scores mean more anomalous.
+# Both ranking metrics equal scikit-learn's roc_auc_score and average_precision_score (ties included).
+
+
+def _labels_and_scores(labels: object, scores: object, metric: str) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    from .errors import UndefinedMetricError
+
+    y = torch.as_tensor(labels).reshape(-1).to(torch.float64)
+    s = torch.as_tensor(scores).reshape(-1).to(torch.float64)
+    if len(y) != len(s):
+        raise ValueError(f"{metric}: {len(y)} labels but {len(s)} scores.")
+    if not bool(((y == 0) | (y == 1)).all()):
+        raise ValueError(f"{metric}: labels must be 0 (normal) or 1 (anomaly).")
+    if not bool(torch.isfinite(s).all()):
+        raise ValueError(f"{metric}: the scores contain NaN or infinite values.")
+    positives = int(y.sum())
+    if positives in (0, len(y)):
+        present = "only anomalies (label 1)" if positives else "only normal rows (label 0)"
+        raise UndefinedMetricError(
+            f"{metric} is undefined: the labels hold {present} ({len(y)} rows), and it needs both classes.",
+            "Evaluate on data with both normal and anomalous rows, or report a one-class number such as the "
+            "flagged rate instead.",
+        )
+    return y, s
+
+
+def roc_auc(labels: object, scores: object) -> float:
+    """Area under the ROC curve (the probability that an anomaly outscores a normal row, ties count half)."""
+    import torch
+
+    y, s = _labels_and_scores(labels, scores, "ROC AUC")
+    _, inverse, counts = torch.unique(s, sorted=True, return_inverse=True, return_counts=True)
+    below = torch.cumsum(counts, 0) - counts  # rows strictly below each distinct score
+    ranks = (below + (counts + 1) / 2.0)[inverse]  # average 1-based rank of tied scores
+    positives = y.sum()
+    negatives = len(y) - positives
+    return float(((ranks * y).sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def average_precision(labels: object, scores: object) -> float:
+    """Average precision: sum over score thresholds of (recall gained) x (precision there)."""
+    import torch
+
+    y, s = _labels_and_scores(labels, scores, "average precision")
+    distinct, inverse = torch.unique(s, sorted=True, return_inverse=True)
+    groups = len(distinct)
+    tp = torch.zeros(groups, dtype=torch.float64).index_add_(0, inverse, y).flip(0).cumsum(0)  # highest first
+    seen = torch.zeros(groups, dtype=torch.float64).index_add_(0, inverse, torch.ones_like(y)).flip(0).cumsum(0)
+    recall = tp / y.sum()
+    precision = tp / seen
+    gained = torch.diff(recall, prepend=torch.zeros(1, dtype=torch.float64))
+    return float((gained * precision).sum())
+
+
+def precision_recall_at(labels: object, scores: object, threshold: float) -> tuple[float, float]:
+    """Precision and recall of flagging ``score > threshold`` (precision is 0 when nothing is flagged)."""
+    import torch
+
+    y, s = _labels_and_scores(labels, scores, "recall")
+    flagged = s > threshold
+    hits = float((flagged & (y == 1)).sum())
+    return (hits / int(flagged.sum()) if bool(flagged.any()) else 0.0), hits / float(y.sum())

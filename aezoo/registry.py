@@ -79,10 +79,7 @@ class Registry:
         self._collected = None
 
     def _discover(self) -> None:
-        if self._discovered:
-            return
-        self._discovered = True
-        if not self.autoload:
+        if self._discovered or not self.autoload:
             return
         for ep in sorted(entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
             dist, version = _distribution(ep)
@@ -95,6 +92,9 @@ class Registry:
                 continue
             self._pm.register(module, name=f"{dist}:{ep.name}")
             self._origins[f"{dist}:{ep.name}"] = (ep.name, dist, version)
+        # Only now: in strict mode a failing entry point raises above, and must raise again on the
+        # next lookup rather than be skipped silently.
+        self._discovered = True
 
     def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -123,6 +123,9 @@ class Registry:
                 datasets = self._call(plugin, "aezoo_register_datasets", None)
             except Exception as exc:  # noqa: BLE001 - a plugin's hook raising is a broken plugin
                 self._mark_broken(ep_name, dist, version, exc)
+                # Its record is kept in self._broken; unregistered, it is not called (and reported)
+                # again when a later register() makes the registry collect anew.
+                self._pm.unregister(plugin)
                 collected.plugins.append(self._broken[-1])
                 continue
             for spec in models:

@@ -21,7 +21,7 @@ DTYPE_SIZES = {
     "I32": 4, "U32": 4, "F32": 4,
     "I64": 8, "U64": 8, "F64": 8,
 }
-MAX_HEADER_BYTES = 100 * 1024 * 1024  # the limit safetensors itself enforces
+MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself enforces (decimal, not MiB)
 _PICKLE_OR_ZIP = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
@@ -47,7 +47,9 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
         size = path.stat().st_size
         with path.open("rb") as f:
             prefix = f.read(8)
-            if prefix.startswith(_PICKLE_OR_ZIP):
+            # A real header of 640, 896, 1152 or 1408 bytes also starts with b"\x80\x02".."\x80\x05";
+            # the JSON that follows it is what tells the two apart.
+            if prefix.startswith(_PICKLE_OR_ZIP) and f.read(1) != b"{":
                 raise _bad(
                     path,
                     "it is a pickle / torch.save archive",
@@ -60,6 +62,7 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
                 raise _bad(path, f"declared header of {header_len} bytes exceeds the {MAX_HEADER_BYTES}-byte limit")
             if 8 + header_len > size:
                 raise _bad(path, f"declared header of {header_len} bytes is longer than the file (truncated)")
+            f.seek(8)
             raw = f.read(header_len)
     except OSError as exc:
         raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.", "Check the path and its permissions.") from exc
@@ -69,7 +72,11 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
         raise _bad(path, f"header is not valid JSON ({exc})") from exc
     if not isinstance(header, dict):
         raise _bad(path, "header is not a JSON object")
-    header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise _bad(path, "__metadata__ is not an object of strings")
     tensors = {name: _tensor_info(path, name, entry) for name, entry in header.items()}
     _check_layout(path, tensors, size - 8 - header_len)
     return tensors

@@ -48,9 +48,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import models, plugins
+    from . import models, plugins, training
 
-    for module in (models, plugins):
+    for module in (models, plugins, training):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,21 +1,79 @@
-"""Turn what a user passes as ``data=`` into train and test splits."""
+"""Turn whatever a user passes as ``data=`` into train and test splits shaped for the model.
+
+Accepted: a registered data set name; a path (a folder of images, or a .csv file); a numpy
+array, torch tensor or pandas DataFrame; a torch Dataset; or ready ``Splits``. In-memory data
+without its own split is split as every aezoo data set is: index % 5 == 4 is held out.
+Image loaders receive the model's ``image_size`` and ``channels`` from its preprocessing, so
+the data follows the checkpoint's config.
+"""
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetUnavailableError
 from ..spec import ModelSpec
-from . import Splits, load_dataset
+from . import Splits, dataset_spec
+
+TEST_EVERY = 5
 
 
-def resolve_data(data: Any, spec: ModelSpec) -> Splits:
-    """``data`` is a registered data set name or a ``Splits``."""
+def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | None = None) -> Splits:
+    preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
     if isinstance(data, Splits):
         return data
-    if isinstance(data, str):
-        return load_dataset(data)
-    raise DatasetUnavailableError(
-        f"Cannot train {spec.name} on a {type(data).__name__}.",
-        "Pass a registered data set name (see 'aezoo datasets') or an aezoo.data.Splits.",
+    if isinstance(data, str) and not Path(data).exists():
+        return _registered(data, preprocessing)
+    if isinstance(data, str | Path):
+        path = Path(data)
+        if path.is_dir():
+            return _registered("image-folder", preprocessing, path=str(path))
+        if path.suffix.lower() in (".csv", ".gz"):
+            return _registered("csv", preprocessing, path=str(path))
+        raise DatasetUnavailableError(f"Cannot read training data from {path}.", "Pass a folder of images or a .csv file.")
+    return split_in_memory(data, name=f"in-memory {type(data).__name__}")
+
+
+def _registered(name: str, preprocessing: dict[str, Any], **options: Any) -> Splits:
+    from ..api import import_object
+
+    loader = import_object(dataset_spec(name).loader)
+    accepted = inspect.signature(loader).parameters
+    options.update({k: v for k, v in preprocessing.items() if k in accepted and k not in options})
+    return loader(**options)
+
+
+def split_in_memory(data: Any, *, name: str) -> Splits:
+    """Arrays, tensors, DataFrames and Datasets: hold out index % 5 == 4."""
+    import torch
+    from torch.utils.data import Dataset, Subset, TensorDataset
+
+    if isinstance(data, Dataset):
+        index = range(len(data))  # type: ignore[arg-type]
+        train = Subset(data, [i for i in index if i % TEST_EVERY != TEST_EVERY - 1])
+        test = Subset(data, [i for i in index if i % TEST_EVERY == TEST_EVERY - 1])
+        return Splits(train, test, name, f"a {type(data).__name__} of {len(index)} items", _split_text(len(index)))
+    if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
+        data = data.to_numpy(dtype="float32")
+    try:
+        tensor = torch.as_tensor(data, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise DatasetUnavailableError(
+            f"Cannot use a {type(data).__name__} as training data.",
+            "Pass a data set name, a path, an array / tensor / DataFrame, a torch Dataset or aezoo.data.Splits.",
+        ) from exc
+    if tensor.dim() == 3:  # (N, H, W) grayscale images
+        tensor = tensor.unsqueeze(1)
+    labels = torch.zeros(len(tensor), dtype=torch.long)
+    test = torch.arange(len(tensor)) % TEST_EVERY == TEST_EVERY - 1
+    return Splits(
+        TensorDataset(tensor[~test], labels[~test]), TensorDataset(tensor[test], labels[test]), name,
+        f"{len(tensor)} items shaped {tuple(tensor.shape[1:])}", _split_text(len(tensor)),
     )
+
+
+def _split_text(n: int) -> str:
+    held = len(range(TEST_EVERY - 1, n, TEST_EVERY))
+    return f"train: {n - held} items (index % 5 != 4); test: {held} items (index % 5 == 4)"

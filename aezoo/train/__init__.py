@@ -88,13 +88,14 @@ def _run(
     from ..data.resolve import resolve_data
     from .engine import fit
 
-    splits = resolve_data(recipe.dataset if data is None else data, spec)
+    splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
     target = pick_device(device)
     step_class = import_object(recipe.step)
     step = step_class(model.to(target), recipe, target)
     output = Path(output_dir) if output_dir is not None else Path("runs") / spec.name
-    config = getattr(model, "aezoo", None)
-    checkpoint = CheckpointConfig(spec.name, dict(config.config if config else spec.config), dict(spec.preprocessing))
+    loaded = getattr(model, "aezoo", None)
+    config = dict(loaded.config if loaded else spec.config)
+    checkpoint = CheckpointConfig(spec.name, config, _preprocessing(model, spec))
 
     def card(metrics: dict[str, float], result: FitResult) -> str:
         return render_card(
@@ -108,6 +109,12 @@ def _run(
     fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
         resume=resume, progress=progress, card=card)
     return load(output, device=device)
+
+
+def _preprocessing(model: torch.nn.Module, spec: ModelSpec) -> dict[str, Any]:
+    """A fine-tuned model keeps the preprocessing of the checkpoint it started from."""
+    loaded = getattr(model, "aezoo", None)
+    return dict(loaded.preprocessing if loaded else spec.preprocessing)
 
 
 def _measured_card(

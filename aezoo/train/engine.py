@@ -100,19 +100,26 @@ def fit(
     if device.type == "cpu":
         torch.use_deterministic_algorithms(True, warn_only=True)
     seed_everything(recipe.seed)
+    step.prepare(train_data)  # before a resume restores the state, which then wins
     result = FitResult(metrics={})
     start_epoch = 0
     state_dir = output_dir / STATE_DIR
     if resume and (state := load_state(state_dir)) is not None:
         start_epoch = _restore(step, state, result)
+        if start_epoch >= epochs:
+            raise TrainingError(
+                f"Nothing to train: {output_dir} already has {start_epoch} of {epochs} epochs.",
+                "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
+            )
     if progress is None:
         progress = sys.stderr.isatty() and rank == 0
 
     model.train()
-    started = time.perf_counter()
+    started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
     for epoch in range(start_epoch, epochs):
         loader = _loader(train_data, recipe.batch_size, recipe.seed, epoch, world, shuffle=True)
         bar = _progress(loader, epoch, epochs, progress)
+        step.start_epoch(epoch, epochs)
         for batch in bar:
             losses = step.train_batch(batch)
             result.steps += 1
@@ -125,20 +132,18 @@ def fit(
                     step=result.steps,
                 )
             if progress:
-                rate = result.samples / max(time.perf_counter() - started, 1e-9)
+                rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
                 bar.set_postfix({k: f"{float(v):.4g}" for k, v in losses.items()} | {"samples/s": f"{rate:.0f}"})
+        step.calibrate(train_data)
         metrics = step.evaluate(_loader(test_data, 256, recipe.seed, epoch, 1, shuffle=False))
         result.history.append({"epoch": epoch + 1, **metrics})
         result.metrics, result.epochs = metrics, epoch + 1
+        result.seconds = seconds_before + time.perf_counter() - started
         if rank == 0:
             save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result))
             if not progress:
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
                 print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
-    result.seconds += time.perf_counter() - started
-    if not result.metrics:
-        raise TrainingError(f"Nothing was trained: the run already has {start_epoch} of {epochs} epochs.",
-                            "Ask for more epochs, or use another output_dir.")
     if rank == 0:
         plain = _unwrap(model)
         save_checkpoint(output_dir, plain, checkpoint)

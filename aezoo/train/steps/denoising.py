@@ -1,9 +1,4 @@
-"""Family steps: what one training step and one evaluation mean for each kind of autoencoder.
-
-The engine (``aezoo.train.engine``) owns the loop, checkpoints, seeding and progress; a step
-owns its optimizers, its losses and its metrics. A recipe names its step by import string, so
-third-party families plug in the same way.
-"""
+"""Denoising autoencoders: corrupt the input, reconstruct the clean image."""
 
 from __future__ import annotations
 
@@ -12,56 +7,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ..metrics import psnr_from_mse, ssim
-from ..spec import Recipe
+from ...metrics import psnr_from_mse, ssim
+from .base import TrainingStep, images_of, mask_pixels, random_shift
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
-
-
-def images_of(batch: Any) -> torch.Tensor:
-    """The image tensor of a batch (a bare tensor, or the first item of a (x, y) pair)."""
-    return batch[0] if isinstance(batch, list | tuple) else batch
-
-
-class TrainingStep:
-    """Base of the family steps.
-
-    ``train_batch`` runs one optimisation step and returns its losses (detached scalars) for the
-    progress bar and the finiteness check; ``evaluate`` returns the task's metrics on a held-out
-    loader; ``metric_protocols`` says, for the card, how each metric was measured.
-    """
-
-    metric_protocols: dict[str, tuple[str, str]] = {}  # name -> (protocol, unit)
-
-    def __init__(self, model: nn.Module, recipe: Recipe, device: torch.device) -> None:
-        self.model = model
-        self.recipe = recipe
-        self.device = device
-        self.options: dict[str, Any] = dict(recipe.options)
-        self.optimizers = self.configure_optimizers()
-
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        betas = tuple(self.options.get("betas", (0.9, 0.999)))
-        return {"model": torch.optim.Adam(self.model.parameters(), lr=self.recipe.lr, betas=betas)}
-
-    def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
-
-    @torch.no_grad()
-    def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        raise NotImplementedError
-
-    def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        """Write sample or before/after images into the checkpoint folder; return their names."""
-        return []
-
-
-def mask_pixels(images: torch.Tensor, drop: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The masking noise of the series: each pixel is zeroed with probability ``drop``, kept as is
-    otherwise (no 1/(1-p) rescaling, unlike nn.Dropout)."""
-    keep = torch.rand(images.shape, generator=generator, device="cpu").to(images.device) >= drop
-    return images * keep
 
 
 class DenoisingStep(TrainingStep):
@@ -74,7 +24,7 @@ class DenoisingStep(TrainingStep):
     }
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        clean = images_of(batch).to(self.device)
+        clean = random_shift(images_of(batch), self.options.get("shift", 0)).to(self.device)
         noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
         loss = nn.functional.mse_loss(self.model(noisy), clean)
         optimizer = self.optimizers["model"]
@@ -106,7 +56,7 @@ class DenoisingStep(TrainingStep):
         }
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        from ..images import save_grid
+        from ...images import save_grid
 
         clean = torch.stack([images_of(test_data[i]) for i in range(0, min(len(test_data), 100), 10)])
         noisy = mask_pixels(clean, self.options.get("eval_mask_prob", 0.5), torch.Generator().manual_seed(0))

@@ -1,0 +1,63 @@
+"""``aezoo train`` and ``aezoo finetune``: the one-call training API from the shell (imports torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
+    options = [
+        click.option("--data", help="A registered data set name (default: the recipe's)."),
+        click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the recipe's)."),
+        click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), help="Checkpoint folder."),
+        click.option("--device", default="auto", show_default=True, help="cuda, mps, cpu or auto."),
+        click.option("--seed", type=int, help="Seed (default: the recipe's)."),
+        click.option("--lr", type=float, help="Learning rate (default: the recipe's)."),
+        click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (default: the recipe's)."),
+        click.option("--no-resume", is_flag=True, help="Start over even if the output folder holds a training state."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> dict:
+    given = {"seed": seed, "lr": lr, "batch_size": batch_size}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@click.command("train")
+@click.argument("name")
+@_common
+def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume) -> None:  # noqa: ANN001
+    """Train NAME from scratch with its recipe; prints the checkpoint folder."""
+    from ..train import train
+
+    model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=device, resume=not no_resume,
+                  **_overrides(seed, lr, batch_size))
+    _report(model)
+
+
+@click.command("finetune")
+@click.argument("name")
+@_common
+def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume) -> None:  # noqa: ANN001
+    """Fine-tune NAME (a name, folder or hf:// reference) from its pretrained weights on --data."""
+    from ..train import finetune
+
+    if data is None:
+        raise click.UsageError("finetune needs --data: the data to adapt the model to.")
+    model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=device,
+                     resume=not no_resume, **_overrides(seed, lr, batch_size))
+    _report(model)
+
+
+def _report(model) -> None:  # noqa: ANN001
+    for metric in model.aezoo.card.metrics if model.aezoo.card else ():
+        click.echo(f"{metric.name}: {metric.value:.4g}{' ' + metric.unit if metric.unit else ''}", err=True)
+    click.echo(str(model.aezoo.path))
+
+
+COMMANDS = [train_command, finetune_command]

@@ -1,0 +1,129 @@
+"""The training engine: determinism, resume after interruption, the non-finite stop, pickle-free state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+import aezoo
+from aezoo.checkpoint import CheckpointConfig
+from aezoo.errors import NonFiniteLossError, TrainingError
+from aezoo.train.engine import STATE_DIR, fit
+from aezoo.train.state import load_state
+from aezoo.train.steps.reconstruction import ReconstructionStep
+
+EPOCHS = 3
+
+
+def _data(n: int = 40) -> tuple[TensorDataset, TensorDataset]:
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(n, 16, generator=generator)
+    return TensorDataset(x[:32], torch.zeros(32)), TensorDataset(x[32:], torch.zeros(n - 32))
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptedStep(ReconstructionStep):
+    """Stands in for a run killed mid-epoch: raises after a set number of optimisation steps."""
+
+    stop_after = 0
+
+    def train_batch(self, batch):
+        type(self).stop_after -= 1
+        if type(self).stop_after < 0:
+            raise Interrupted
+        return super().train_batch(batch)
+
+
+class NaNAfterStep(ReconstructionStep):
+    nan_at = 6
+
+    def train_batch(self, batch):
+        losses = super().train_batch(batch)
+        self.calls = getattr(self, "calls", 0) + 1
+        return {"loss": torch.tensor(float("nan"))} if self.calls >= self.nan_at else losses
+
+
+def _run(tiny_registry, folder: Path, *, epochs: int = EPOCHS, step_class=ReconstructionStep, resume: bool = True):
+    spec = aezoo.info("tiny-ae")
+    torch.manual_seed(123)  # a different global seed each time must not matter: fit seeds itself
+    model = aezoo.build(spec)
+    step = step_class(model, spec.recipe, torch.device("cpu"))
+    train, test = _data()
+    result = fit(step, train, test, recipe=spec.recipe, output_dir=folder, epochs=epochs, resume=resume,
+                 checkpoint=CheckpointConfig(spec.name, dict(spec.config)), progress=False)
+    return step, result
+
+
+def _weights(step) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in step.model.state_dict().items()}
+
+
+def _assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_same_seed_same_weights(tiny_registry, tmp_path):
+    first, _ = _run(tiny_registry, tmp_path / "a")
+    second, _ = _run(tiny_registry, tmp_path / "b")
+    _assert_same(_weights(first), _weights(second))
+
+
+def test_resume_at_an_epoch_boundary_ends_where_an_uninterrupted_run_does(tiny_registry, tmp_path):
+    straight, straight_result = _run(tiny_registry, tmp_path / "straight")
+    _run(tiny_registry, tmp_path / "resumed", epochs=1)
+    resumed, resumed_result = _run(tiny_registry, tmp_path / "resumed")
+    _assert_same(_weights(straight), _weights(resumed))
+    assert resumed_result.steps == straight_result.steps
+    assert resumed_result.history == straight_result.history
+
+
+def test_resume_after_a_kill_mid_epoch_ends_where_an_uninterrupted_run_does(tiny_registry, tmp_path):
+    straight, _ = _run(tiny_registry, tmp_path / "straight")
+    InterruptedStep.stop_after = 4 + 2  # 4 steps per epoch: dies inside the second epoch
+    with pytest.raises(Interrupted):
+        _run(tiny_registry, tmp_path / "killed", step_class=InterruptedStep)
+    assert load_state(tmp_path / "killed" / STATE_DIR)["progress"]["epoch"] == 1
+    resumed, _ = _run(tiny_registry, tmp_path / "killed")
+    _assert_same(_weights(straight), _weights(resumed))
+
+
+def test_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_state(tiny_registry, tmp_path):
+    with pytest.raises(NonFiniteLossError, match="step 6") as caught:
+        _run(tiny_registry, tmp_path / "run", step_class=NaNAfterStep)
+    assert caught.value.step == 6
+    state = load_state(tmp_path / "run" / STATE_DIR)
+    assert state["progress"]["epoch"] == 1  # epoch 1 (4 steps) completed before the NaN
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_state_is_safetensors_and_json_only(tiny_registry, tmp_path):
+    _run(tiny_registry, tmp_path / "run", epochs=2)
+    state_dir = tmp_path / "run" / STATE_DIR
+    files = sorted(p.relative_to(state_dir).as_posix() for p in state_dir.rglob("*") if p.is_file())
+    assert files == ["epoch-0002/state.json", "epoch-0002/state.safetensors", "latest"]
+    json.loads((state_dir / "epoch-0002" / "state.json").read_text())
+
+
+def test_output_is_a_loadable_checkpoint(tiny_registry, tmp_path):
+    step, result = _run(tiny_registry, tmp_path / "run")
+    model = aezoo.load(tmp_path / "run", device="cpu")
+    _assert_same(_weights(step), dict(model.state_dict()))
+    assert set(result.metrics) == {"mse"}
+    assert len(result.history) == EPOCHS
+
+
+def test_a_finished_run_asked_for_no_more_epochs_says_so(tiny_registry, tmp_path):
+    _run(tiny_registry, tmp_path / "run", epochs=1)
+    with pytest.raises(TrainingError, match="already has 1 of 1 epochs"):
+        _run(tiny_registry, tmp_path / "run", epochs=1)
+    _run(tiny_registry, tmp_path / "run", epochs=1, resume=False)  # starting over is explicit
