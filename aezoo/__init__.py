@@ -9,8 +9,10 @@ Importing aezoo is cheap: torch is imported only by the functions that build or 
 
 from .api import ModelInfo, build, download, info, list_models, load
 from .errors import AezooError
+from .evaluate import evaluate
 from .hookspecs import hookimpl
 from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, WeightsFile, WeightsManifest
+from .train import finetune, train  # the functions; the subpackage stays importable as aezoo.train.engine etc.
 
 __version__ = "0.1.0"
 
@@ -26,8 +28,11 @@ __all__ = [
     "WeightsManifest",
     "build",
     "download",
+    "evaluate",
+    "finetune",
     "hookimpl",
     "info",
     "list_models",
     "load",
+    "train",
 ]

@@ -27,3 +27,39 @@ def save_grid(images: torch.Tensor, path: Path, *, rows: int | None = None, scal
     path.parent.mkdir(parents=True, exist_ok=True)
     picture.save(path)
     return path
+
+
+def save_image(image: torch.Tensor, path: Path) -> Path:
+    """Save one (C, H, W) or (H, W) image in [0, 1] as PNG."""
+    from PIL import Image
+
+    array = image.detach().float().clamp(0, 1).mul(255).round().byte().cpu()
+    array = array.squeeze(0) if array.dim() == 3 and array.shape[0] == 1 else array
+    array = array.permute(1, 2, 0) if array.dim() == 3 else array
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array.numpy()).save(path)
+    return path
+
+
+def read_images(paths: list[Path] | tuple[Path, ...], *, image_size: int | None, channels: int) -> torch.Tensor:
+    """Read image files as one (N, C, H, W) float batch in [0, 1], resized to ``image_size``."""
+    import numpy
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    from .data.faces import fit_images
+    from .errors import DatasetUnavailableError
+
+    tensors = []
+    for path in paths:
+        try:
+            with Image.open(path) as picture:
+                array = numpy.asarray(picture.convert("L" if channels == 1 else "RGB"), dtype=numpy.float32) / 255.0
+        except (OSError, UnidentifiedImageError) as exc:
+            raise DatasetUnavailableError(f"Cannot read image {path}: {exc}.", "Pass PNG or JPEG files.") from exc
+        tensor = torch.from_numpy(array)
+        tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+        size = image_size or tensor.shape[-1]
+        tensors.append(fit_images(tensor.unsqueeze(0), size, channels)[0])
+    return torch.stack(tensors)

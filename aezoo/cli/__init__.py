@@ -48,9 +48,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import models, plugins, training
+    from . import data, models, plugins, tasks, training
 
-    for module in (models, plugins, training):
+    for module in (models, plugins, data, training, tasks):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -2,9 +2,14 @@
 
 It owns what all families share: device choice, seeding and CPU determinism, data order, the
 progress bar, per-epoch evaluation, atomic resumable state, the non-finite-loss stop and the
-final Hub-shaped checkpoint folder. Under ``torchrun`` (torch.distributed initialised) it shards
-data with a DistributedSampler and lets rank 0 alone write files; the step sees a DDP-wrapped
-model through ``step.model`` where it needs one.
+final Hub-shaped checkpoint folder.
+
+Under ``torchrun`` (torch.distributed initialised by the caller) the same loop runs data-parallel:
+each rank reads its shard through a DistributedSampler, ``step.model`` is wrapped in
+DistributedDataParallel so gradients are averaged in ``backward``, and rank 0 alone writes state
+and checkpoints. A step that calls submodules directly (``self.model.generator``) should call
+them through ``unwrap(self.model)`` and run its forward through ``self.model`` where gradients
+must be shared.
 """
 
 from __future__ import annotations
@@ -113,6 +118,10 @@ def fit(
             )
     if progress is None:
         progress = sys.stderr.isatty() and rank == 0
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        step.model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     model.train()
     started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
@@ -145,7 +154,7 @@ def fit(
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
                 print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
     if rank == 0:
-        plain = _unwrap(model)
+        plain = unwrap(model)
         save_checkpoint(output_dir, plain, checkpoint)
         result.artifacts = step.write_artifacts(output_dir, test_data)
         if card is not None:
@@ -166,13 +175,14 @@ def _progress(loader: DataLoader, epoch: int, epochs: int, enabled: bool) -> Any
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", file=sys.stderr, leave=False)
 
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain module inside a DistributedDataParallel wrapper (or the module itself)."""
     return model.module if hasattr(model, "module") and isinstance(model.module, torch.nn.Module) else model
 
 
 def _capture(step: TrainingStep, result: FitResult) -> dict[str, Any]:
     return {
-        "model": _unwrap(step.model).state_dict(),
+        "model": unwrap(step.model).state_dict(),
         "optimizers": {name: opt.state_dict() for name, opt in step.optimizers.items()},
         "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])},
         "progress": {"epoch": result.epochs, "steps": result.steps, "samples": result.samples,
@@ -181,7 +191,7 @@ def _capture(step: TrainingStep, result: FitResult) -> dict[str, Any]:
 
 
 def _restore(step: TrainingStep, state: dict[str, Any], result: FitResult) -> int:
-    _unwrap(step.model).load_state_dict(state["model"])
+    unwrap(step.model).load_state_dict(state["model"])
     for name, optimizer in step.optimizers.items():
         optimizer.load_state_dict(state["optimizers"][name])
     torch.set_rng_state(state["rng"]["torch"])
