@@ -1,0 +1,29 @@
+"""One call fine-tunes every shipped model (parametrized over the registry): from the pretrained
+weights, on the recipe's data, into a checkpoint folder that loads and says where it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import aezoo
+from aezoo.registry import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = [s.name for s in Registry().models() if s.weights and s.recipe and (ROOT / "weights" / s.name).is_dir()]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_finetune_starts_from_pretrained_weights(name, monkeypatch, tmp_path):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))
+    base = aezoo.load(name, device="cpu")
+    tuned = aezoo.finetune(name, data=base.aezoo.spec.recipe.dataset, epochs=1, output_dir=tmp_path / "tuned",
+                           device="cpu", progress=False)
+    assert tuned.aezoo.path == tmp_path / "tuned"
+    assert tuned.aezoo.config == base.aezoo.config
+    assert "fine-tuned from " + name in tuned.aezoo.card.training_data
+    changed = [k for k, v in tuned.state_dict().items() if v.is_floating_point() and not torch.equal(v, base.state_dict()[k])]
+    assert changed, "fine-tuning left every weight unchanged"
+    assert set(m.name for m in tuned.aezoo.card.metrics) == set(m.name for m in base.aezoo.card.metrics)
