@@ -31,12 +31,22 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 @click.command("train")
 @click.argument("name")
 @_common
-def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume) -> None:  # noqa: ANN001
+@click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
+              "'{\"image_size\": 64, \"channels\": 3}'.")
+def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, config) -> None:  # noqa: ANN001
     """Train NAME from scratch with its recipe; prints the checkpoint folder."""
+    import json
+
     from ..train import train
 
+    try:
+        parsed = json.loads(config) if config else None
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from exc
+    if parsed is not None and not isinstance(parsed, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="--config")
     model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=device, resume=not no_resume,
-                  **_overrides(seed, lr, batch_size))
+                  config=parsed, **_overrides(seed, lr, batch_size))
     _report(model)
 
 

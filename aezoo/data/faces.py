@@ -119,7 +119,8 @@ def _celeba_folder(folder: Path, image_size: int, channels: int, crop: str | int
     files = image_files(folder)
     if not files:
         raise DatasetUnavailableError(
-            f"The folder {folder} holds no images.", f"Pass path= the unzipped img_align_celeba folder (from {CELEBA_URL}).",
+            f"The folder {folder} holds no images.",
+            f"Pass path= the unzipped img_align_celeba folder (from {CELEBA_URL}).",
         )
     shape = f"{image_size}x{image_size}{' RGB' if channels == 3 else ' grayscale' if channels == 1 else ''}"
     cut = "the largest centred square" if crop == "square" else f"a centred {crop}x{crop} square"
@@ -129,9 +130,12 @@ def _celeba_folder(folder: Path, image_size: int, channels: int, crop: str | int
         train = [f for f in files if partition.get(f.name) == 0]
         test = [f for f in files if partition.get(f.name) == 2]
         if train and test:
+            def part(chosen: list[Path]) -> ByteImages:
+                labels = torch.zeros(len(chosen), dtype=torch.long)
+                return ByteImages(read_images(chosen, image_size, channels, crop), labels)
+
             return Splits(
-                train=ByteImages(read_images(train, image_size, channels, crop), torch.zeros(len(train), dtype=torch.long)),
-                test=ByteImages(read_images(test, image_size, channels, crop), torch.zeros(len(test), dtype=torch.long)),
+                train=part(train), test=part(test),
                 name="celeba", description=description,
                 split=f"the official split (list_eval_partition.txt): train {len(train):,} images (partition 0), "
                       f"test {len(test):,} images (partition 2); the validation partition is not used",

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api import build, import_object, load, pick_device
+from ..api import ModelInfo, build, import_object, load, pick_device
 from ..card import render_card
 from ..checkpoint import CheckpointConfig
 from ..errors import TrainingError
@@ -29,14 +29,24 @@ def train(
     device: str = "auto",
     resume: bool = True,
     progress: bool | None = None,
+    config: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> torch.nn.Module:
     """Train ``name`` from scratch with its recipe (overridable: ``lr=``, ``batch_size=``, ``seed=``)
     on ``data`` (the recipe's data set by default); returns the trained model, also saved to
-    ``output_dir`` (default ``runs/NAME``) as a checkpoint that ``aezoo.load`` reads."""
+    ``output_dir`` (default ``runs/NAME``) as a checkpoint that ``aezoo.load`` reads.
+
+    ``config`` overrides keys of the spec's architecture config (e.g. a 64x64 RGB shape); the
+    preprocessing keys it shares (``image_size``, ``channels``) follow it, so the data does too."""
     spec = get_registry().get(name)
     recipe = _recipe(spec, epochs, overrides)
-    model = build(spec)
+    from .engine import seed_everything
+
+    seed_everything(recipe.seed)  # the initial weights belong to the run: same seed, same weights
+    model_config = {**spec.config, **(config or {})}
+    preprocessing = {**spec.preprocessing, **{k: v for k, v in model_config.items() if k in spec.preprocessing}}
+    model = build(spec, model_config)
+    model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)
     return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None)
 
 

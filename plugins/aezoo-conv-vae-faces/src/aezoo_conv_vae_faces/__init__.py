@@ -1,0 +1,1 @@
+"""aezoo plugin: the convolutional variational autoencoder for faces of the series."""
