@@ -1,0 +1,165 @@
+"""GANs: a discriminator step and a generator step per batch, each with its own optimizer.
+
+The model is one module with ``.generator`` (latent (N, nz, 1, 1) -> images in [-1, 1]) and
+``.discriminator`` (images in [-1, 1] -> one logit per image), and ``nz``; ``sample(n, seed=)``
+returns images in [0, 1] (the DCGAN of ``aezoo-dcgan-faces`` is the reference). Batches of real
+images arrive in [0, 1] and are mapped to [-1, 1] here.
+
+Options (``recipe.options``):
+    betas            Adam betas of both optimizers, default (0.5, 0.999) as in DCGAN.
+    label_smoothing  one-sided label smoothing: real targets are ``1 - label_smoothing`` (default 0).
+    flip, shift      augmentation of the real images: random horizontal flips, shifts of up to
+                     ``shift`` pixels (default off).
+    eval_samples     generated images used by ``evaluate`` (default 256).
+    schedule         "constant" (default) or "cosine", for both learning rates.
+
+Without an Inception network FID cannot be measured here (see ``aezoo.fid`` for FID with a
+user-supplied weights file); ``evaluate`` reports what can be measured honestly instead: how well
+the discriminator tells held-out real images from generated ones, how diverse the samples are,
+and how close they sit to the training images (memorisation), each next to the same statistic of
+the held-out real images for reference.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from ...errors import TrainingError
+from .base import TrainingStep, augment, images_of
+
+if TYPE_CHECKING:
+    from torch.utils.data import DataLoader
+
+EVAL_SEED = 0  # latent seed of the generated images that evaluate() and write_artifacts() use
+MAX_REFERENCE = 2000  # real images kept for the distance statistics (the first, by index)
+
+
+def _rms_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """RMS pixel distance between every image of ``a`` and every image of ``b``: (len(a), len(b))."""
+    a, b = a.flatten(1).double(), b.flatten(1).double()
+    squared = (a * a).sum(1, keepdim=True) - 2 * a @ b.T + (b * b).sum(1)
+    return (squared.clamp_min(0) / a.shape[1]).sqrt()
+
+
+def mean_pairwise_distance(images: torch.Tensor) -> float:
+    """Mean RMS pixel distance over all pairs of distinct images (a simple diversity statistic)."""
+    n = images.shape[0]
+    if n < 2:
+        return float("nan")
+    distances = _rms_distances(images, images)
+    return float(distances.sum() / (n * (n - 1)))
+
+
+def mean_nearest_distance(images: torch.Tensor, reference: torch.Tensor) -> float:
+    """Mean over ``images`` of the RMS pixel distance to the nearest image of ``reference``."""
+    return float(_rms_distances(images, reference).min(1).values.mean())
+
+
+def _stack(data: Any, limit: int) -> torch.Tensor:
+    return torch.stack([images_of(data[i]) for i in range(min(len(data), limit))])
+
+
+class GANStep(TrainingStep):
+    """Non-saturating GAN loss (Goodfellow et al. 2014; DCGAN, Radford et al. 2015): per batch,
+    the discriminator learns real -> 1 and generated -> 0 (BCE on logits), then the generator
+    learns to make the updated discriminator say 1 for its images."""
+
+    metric_protocols = {
+        "d_accuracy": (
+            "discriminator (eval mode) accuracy, logit > 0 = real, averaged over the held-out real images and "
+            f"as many generated images (latent seed {EVAL_SEED}); 0.5 = cannot tell them apart, 1 = always can", ""),
+        "d_real_accuracy": ("share of held-out real images the discriminator calls real", ""),
+        "d_fake_accuracy": (f"share of generated images (latent seed {EVAL_SEED}) the discriminator calls fake", ""),
+        "sample_diversity": (
+            f"mean RMS pixel distance (images in [0, 1]) over all pairs of the generated images (latent seed "
+            f"{EVAL_SEED}; 256 unless the recipe says otherwise); near 0 = mode collapse; compare real_diversity", ""),
+        "real_diversity": ("mean RMS pixel distance over all pairs of the held-out real images", ""),
+        "nearest_train_distance": (
+            "mean over the generated images of the RMS pixel distance to the nearest training image "
+            f"(first {MAX_REFERENCE:,}, not augmented); far below heldout_nearest_train_distance = memorised "
+            "training images", ""),
+        "heldout_nearest_train_distance": (
+            "the same distance for the held-out real images: what new faces score", ""),
+    }
+
+    def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized() \
+                and torch.distributed.get_world_size() > 1:
+            raise TrainingError(
+                "GANStep does not synchronise its two optimizers across processes yet.",
+                "Train GANs on one process (one GPU), without torchrun.",
+            )
+        super().__init__(model, recipe, device)
+        self._train_reference: torch.Tensor | None = None
+
+    @property
+    def net(self) -> nn.Module:
+        return getattr(self.model, "module", self.model)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        betas = tuple(self.options.get("betas", (0.5, 0.999)))
+        net = self.net
+        return {
+            "discriminator": torch.optim.Adam(net.discriminator.parameters(), lr=self.recipe.lr, betas=betas),
+            "generator": torch.optim.Adam(net.generator.parameters(), lr=self.recipe.lr, betas=betas),
+        }
+
+    def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
+        net = self.net
+        images = augment(images_of(batch), flip=bool(self.options.get("flip", False)),
+                         shift=int(self.options.get("shift", 0)))
+        real = images.to(self.device) * 2 - 1
+        n = real.shape[0]
+        # Latents from the CPU generator the engine seeds and checkpoints: resumable and device-independent.
+        z = torch.randn(n, net.nz, 1, 1).to(self.device)
+        bce = nn.functional.binary_cross_entropy_with_logits
+        real_target = torch.full((n,), 1.0 - float(self.options.get("label_smoothing", 0.0)), device=self.device)
+        ones, zeros = torch.ones(n, device=self.device), torch.zeros(n, device=self.device)
+
+        fake = net.generator(z)
+        d_real, d_fake = net.discriminator(real), net.discriminator(fake.detach())
+        loss_d = bce(d_real, real_target) + bce(d_fake, zeros)
+        optimizer_d = self.optimizers["discriminator"]
+        optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        optimizer_d.step()
+
+        loss_g = bce(net.discriminator(fake), ones)  # non-saturating: maximise log D(G(z))
+        optimizer_g = self.optimizers["generator"]
+        optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        optimizer_g.step()
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
+
+    def prepare(self, train_data: Any) -> None:
+        self._train_reference = _stack(train_data, MAX_REFERENCE)
+
+    @torch.no_grad()
+    def evaluate(self, loader: DataLoader) -> dict[str, float]:
+        net = self.net
+        real = torch.cat([images_of(batch) for batch in loader])[:MAX_REFERENCE]
+        samples = net.sample(int(self.options.get("eval_samples", 256)), seed=EVAL_SEED).cpu()
+        fakes_for_d = samples[: len(real)]
+        real_accuracy = float((net.discriminate(real) > 0).float().mean())
+        fake_accuracy = float((net.discriminate(fakes_for_d) <= 0).float().mean())
+        metrics = {
+            "d_accuracy": (real_accuracy + fake_accuracy) / 2,
+            "d_real_accuracy": real_accuracy,
+            "d_fake_accuracy": fake_accuracy,
+            "sample_diversity": mean_pairwise_distance(samples),
+            "real_diversity": mean_pairwise_distance(real),
+        }
+        if self._train_reference is not None:
+            metrics["nearest_train_distance"] = mean_nearest_distance(samples, self._train_reference)
+            metrics["heldout_nearest_train_distance"] = mean_nearest_distance(real, self._train_reference)
+        return metrics
+
+    def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
+        from ...images import save_grid
+
+        save_grid(self.net.sample(64, seed=EVAL_SEED).cpu(), folder / "samples.png", rows=8)
+        return ["samples.png"]
