@@ -9,9 +9,14 @@ from .api import import_object, load
 from .errors import TrainingError
 
 
-def evaluate(name_or_path: str | Path, *, data: Any = None, device: str = "auto") -> dict[str, float]:
+def evaluate(
+    name_or_path: str | Path, *, data: Any = None, device: str = "auto", inception_weights: str | Path | None = None
+) -> dict[str, float]:
     """Load a model and measure its task metrics with its family step on the held-out split of
-    ``data`` (the recipe's data set by default: the card's protocol)."""
+    ``data`` (the recipe's data set by default: the card's protocol).
+
+    With ``inception_weights`` (a safetensors file of the FID Inception, see ``aezoo.fid``), a
+    generative model also gets ``fid``: held-out real images against as many samples (seed 0)."""
     import torch
 
     from .data.resolve import resolve_data
@@ -22,4 +27,12 @@ def evaluate(name_or_path: str | Path, *, data: Any = None, device: str = "auto"
         raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.", "Ask its plugin's author for one.")
     splits = resolve_data(spec.recipe.dataset if data is None else data, spec, model.aezoo.preprocessing)
     step = import_object(spec.recipe.step)(model, spec.recipe, next(model.parameters()).device)
-    return step.evaluate(torch.utils.data.DataLoader(splits.test, batch_size=256))
+    metrics = step.evaluate(torch.utils.data.DataLoader(splits.test, batch_size=256))
+    if inception_weights is not None:
+        from .fid import fid
+
+        if not callable(getattr(model, "sample", None)):
+            raise TrainingError(f"FID needs a generative model; {spec.name} has no sample().", "Drop --inception.")
+        real = torch.stack([splits.test[i][0] for i in range(len(splits.test))])
+        metrics["fid"] = fid(real, model.sample(len(real), seed=0).cpu(), inception_weights)
+    return metrics

@@ -30,13 +30,15 @@ def _load_for(name: str, method: str, device: str):  # noqa: ANN202
 @click.argument("name")
 @click.option("--data", help="A data set name or path (default: the card's data set and protocol).")
 @click.option("--device", default="auto", show_default=True)
+@click.option("--inception", type=click.Path(dir_okay=False, path_type=Path),
+              help="FID Inception weights (safetensors) to add FID for generative models.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def evaluate_command(name: str, data: str | None, device: str, as_json: bool) -> None:
+def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool) -> None:
     """Re-measure NAME's metrics on the held-out split, beside the values its card states."""
     from .. import info
     from ..evaluate import evaluate
 
-    measured = evaluate(name, data=data, device=device)
+    measured = evaluate(name, data=data, device=device, inception_weights=inception)
     card = {m.name: m for m in info(name).card.metrics} if not Path(name).exists() else {}
     if as_json:
         echo_json({k: {"measured": v, "card": card[k].value if k in card else None} for k, v in measured.items()})

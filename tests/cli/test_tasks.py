@@ -78,3 +78,10 @@ def test_denoise_an_unreadable_image_is_a_one_line_error(shipped_weights, tmp_pa
     result = run("denoise", "fc-dae-mnist", str(bad), "-o", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "Cannot read image" in result.stderr
+
+
+@pytest.mark.parametrize("name", by_task("generate"))
+def test_fid_without_inception_weights_is_a_one_line_error(name, shipped_weights, tmp_path):
+    result = run("evaluate", name, "--inception", str(tmp_path / "missing.safetensors"))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr and "safetensors" in result.stderr
