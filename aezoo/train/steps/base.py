@@ -54,6 +54,13 @@ class TrainingStep:
             for group in optimizer.param_groups:
                 group["lr"] = self.recipe.lr * factor
 
+    def optimize(self, loss: torch.Tensor, optimizer: str = "model") -> None:
+        """One gradient step of ``loss`` with the named optimizer."""
+        chosen = self.optimizers[optimizer]
+        chosen.zero_grad(set_to_none=True)
+        loss.backward()
+        chosen.step()
+
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 

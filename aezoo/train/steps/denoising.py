@@ -27,10 +27,7 @@ class DenoisingStep(TrainingStep):
         clean = random_shift(images_of(batch), self.options.get("shift", 0)).to(self.device)
         noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
         loss = nn.functional.mse_loss(self.model(noisy), clean)
-        optimizer = self.optimizers["model"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize(loss)
         return {"loss": loss.detach()}
 
     @torch.no_grad()

@@ -21,10 +21,7 @@ class ReconstructionStep(TrainingStep):
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
         inputs = images_of(batch).to(self.device)
         loss = nn.functional.mse_loss(self.model(inputs), inputs)
-        optimizer = self.optimizers["model"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize(loss)
         return {"loss": loss.detach()}
 
     @torch.no_grad()
