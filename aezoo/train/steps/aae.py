@@ -105,21 +105,21 @@ class AAEStep(TrainingStep):
 
         # 1. reconstruction: encoder + decoder
         recon = nn.functional.mse_loss(model(images), images)  # the plain module: see _average_gradients
-        self._step("autoencoder", float(self.options.get("recon_weight", 1.0)) * recon)
+        self.optimize(float(self.options.get("recon_weight", 1.0)) * recon)
 
         # 2. discriminator: prior samples are real, encoder codes are fake
         with torch.no_grad():
             fake = model.encoder(images)
         real = model.prior(n)
         disc = 0.5 * (bce(model.discriminate(real), ones) + bce(model.discriminate(fake), zeros))
-        self._step("discriminator", disc)
+        self.optimize(disc, "discriminator")
 
         # 3. regularisation: the encoder makes the discriminator call its codes real
         for p in model.discriminator_parameters():
             p.requires_grad_(False)
         try:
             gen = bce(model.discriminate(model.encoder(images)), ones)
-            self._step("generator", float(self.options.get("adv_weight", 1.0)) * gen)
+            self.optimize(float(self.options.get("adv_weight", 1.0)) * gen, "generator")
         finally:
             for p in model.discriminator_parameters():
                 p.requires_grad_(True)
@@ -140,12 +140,14 @@ class AAEStep(TrainingStep):
             count += images.shape[0]
         self.mean_image = (total / count).float() if count else None
 
-    def _step(self, name: str, loss: torch.Tensor) -> None:
-        optimizer = self.optimizers[name]
-        optimizer.zero_grad(set_to_none=True)
+    def optimize(self, loss: torch.Tensor, optimizer: str = "autoencoder") -> None:
+        """One gradient step of ``loss`` with the named phase optimizer, its gradients averaged over
+        the processes under torchrun first."""
+        chosen = self.optimizers[optimizer]
+        chosen.zero_grad(set_to_none=True)
         loss.backward()
-        _average_gradients(optimizer)
-        optimizer.step()
+        _average_gradients(chosen)
+        chosen.step()
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:

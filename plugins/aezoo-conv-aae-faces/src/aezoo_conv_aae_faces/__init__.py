@@ -1,0 +1,1 @@
+"""aezoo plugin: the convolutional adversarial autoencoder for faces of the series."""

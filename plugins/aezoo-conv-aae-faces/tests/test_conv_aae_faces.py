@@ -1,0 +1,291 @@
+"""conv-aae-faces: one builder for both shapes, the AAE API, the three-phase step through the engine
+(exact resume with three optimizers), fine-tuning, and the shipped weights on held-out LFW faces."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+from aezoo_conv_aae_faces.model import build
+from aezoo_conv_aae_faces.plugin import CELEBA_CONFIG, CELEBA_PARAMS, CELEBA_PREPROCESSING, CONFIG, PREPROCESSING
+from torch.utils.data import DataLoader, TensorDataset
+
+import aezoo
+from aezoo.checkpoint import CheckpointConfig, save_checkpoint
+from aezoo.data import load_dataset
+from aezoo.train import finetune, train
+from aezoo.train.engine import fit
+from aezoo.train.steps.aae import AAEStep, mmd_squared
+
+ROOT = Path(__file__).resolve().parents[3]
+NAME = "conv-aae-faces"
+TINY = {"image_size": 16, "channels": 1, "latent_dim": 4, "widths": [8, 16], "disc_hidden": [16], "norm": "batch"}
+PHASES = ("autoencoder", "discriminator", "generator")
+
+
+@pytest.fixture(autouse=True)
+def offline(tmp_path, monkeypatch):
+    """Own aezoo home, no mirrors, no hub (tests/conftest.py does the same for the core's tests)."""
+    monkeypatch.setenv("AEZOO_HOME", str(tmp_path / "aezoo-home"))
+    monkeypatch.setenv("AEZOO_MIRRORS", "")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def face_like(n: int, size: int = 32, channels: int = 1, seed: int = 0) -> torch.Tensor:
+    """Bright ellipses (a head) with two dark dots (eyes) on a darker background, jittered."""
+    g = torch.Generator().manual_seed(seed)
+    y, x = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
+    faces = []
+    for _ in range(n):
+        cx, cy = (torch.rand(2, generator=g) - 0.5) * 0.3
+        head = ((x - cx) / 0.55) ** 2 + ((y - cy) / 0.75) ** 2 < 1
+        eyes = (((x - cx).abs() - 0.22) ** 2 + (y - cy + 0.2) ** 2) < 0.01
+        image = 0.15 + 0.6 * head.float() - 0.5 * eyes.float() + 0.05 * torch.rand(size, size, generator=g)
+        faces.append(image.clamp(0, 1).expand(channels, -1, -1))
+    return torch.stack(faces)
+
+
+def tiny_recipe(**options) -> aezoo.Recipe:
+    base = aezoo.info(NAME).recipe
+    return dataclasses.replace(base, epochs=2, batch_size=8, options={**base.options, **options})
+
+
+def tiny_data(n: int = 40) -> tuple[TensorDataset, TensorDataset]:
+    images = face_like(n, size=16)
+    labels = torch.zeros(n, dtype=torch.long)
+    return TensorDataset(images[: n - 8], labels[: n - 8]), TensorDataset(images[n - 8 :], labels[n - 8 :])
+
+
+def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+# -- architecture and API --------------------------------------------------------------------------
+@pytest.mark.parametrize("config", [CONFIG, CELEBA_CONFIG], ids=["shipped-32x32x1", "celeba-64x64x3"])
+def test_one_builder_makes_both_shapes(config):
+    model = build(**config)
+    size, channels, latent = config["image_size"], config["channels"], config["latent_dim"]
+    convs = [m for m in model.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == config["widths"] and all(c.stride == (2, 2) for c in convs)
+    images = face_like(2, size, channels)
+    z = model.encode(images)
+    assert z.shape == (2, latent)
+    assert model.decode(z).shape == images.shape
+    assert model.reconstruct(images).shape == images.shape
+    samples = model.sample(3, seed=0)
+    assert samples.shape == (3, channels, size, size)
+    assert 0 <= float(samples.min()) and float(samples.max()) <= 1
+    assert model.discriminate(z).shape == (2,)
+    assert model.training  # the API left the mode alone
+
+
+def test_spec_and_celeba_parameter_counts():
+    assert sum(p.numel() for p in build(**CONFIG).parameters()) == aezoo.info(NAME).params
+    assert sum(p.numel() for p in build(**CELEBA_CONFIG).parameters()) == CELEBA_PARAMS
+    assert aezoo.info(NAME).preprocessing == PREPROCESSING
+    assert {k: CELEBA_CONFIG[k] for k in ("image_size", "channels")} == {
+        k: CELEBA_PREPROCESSING[k] for k in ("image_size", "channels")}
+
+
+@pytest.mark.parametrize("config, message", [
+    ({**CONFIG, "image_size": 36}, "divisible"), ({**CONFIG, "widths": []}, "at least one"),
+    ({**CONFIG, "norm": "layer"}, "norm"),
+])
+def test_bad_configs_are_refused(config, message):
+    with pytest.raises(ValueError, match=message):
+        build(**config)
+
+
+def test_api_refuses_wrong_inputs():
+    model = build(**CONFIG)
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
+        model.encode(torch.rand(2, 3, 32, 32))
+    with pytest.raises(TypeError, match="float"):
+        model.reconstruct(torch.zeros(2, 1, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match=r"\(N, 32\)"):
+        model.decode(torch.zeros(2, 16))
+    with pytest.raises(ValueError, match="n >= 0"):
+        model.sample(-1)
+    assert model.reconstruct(torch.rand(2, 32, 32)).shape == (2, 32, 32)  # grayscale without a channel axis
+
+
+def test_sample_is_deterministic_for_a_seed_and_touches_no_state():
+    model = build(**CONFIG)
+    model(face_like(8))  # train mode: BatchNorm statistics move away from their initial values
+    before = snapshot(model)
+    rng = torch.get_rng_state()
+    first = model.sample(6, seed=7)
+    assert torch.equal(first, model.sample(6, seed=7))
+    assert torch.equal(first, model.eval().sample(6, seed=7))
+    assert not torch.equal(first, model.sample(6, seed=8))
+    assert torch.equal(rng, torch.get_rng_state())  # a seeded sample leaves the global RNG alone
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_save_load_round_trip_is_exact_with_the_discriminator(tmp_path):
+    torch.manual_seed(0)
+    model = build(**TINY)
+    step = AAEStep(model, tiny_recipe(), torch.device("cpu"))
+    step.train_batch((face_like(8, size=16), torch.zeros(8)))  # moves weights and BatchNorm statistics
+    save_checkpoint(tmp_path / "ckpt", model, CheckpointConfig(NAME, dict(TINY), {"image_size": 16, "channels": 1}))
+    loaded = aezoo.load(tmp_path / "ckpt", device="cpu")
+    assert loaded.aezoo.config == TINY  # the config, not the spec's, decides the architecture
+    original = model.state_dict()
+    assert loaded.state_dict().keys() == original.keys()
+    assert any(k.startswith("discriminator.") for k in original)
+    assert all(torch.equal(t, original[k]) for k, t in loaded.state_dict().items())
+    images = face_like(3, size=16, seed=1)
+    assert torch.equal(loaded.reconstruct(images), model.reconstruct(images))
+    assert torch.equal(loaded.sample(3, seed=0), model.sample(3, seed=0))
+
+
+# -- the three-phase step ----------------------------------------------------------------------------
+def test_each_phase_moves_its_own_parameters():
+    """Phase 2 alone moves the discriminator, phase 3 alone adds to the encoder's update and leaves
+    the discriminator and decoder alone: compare one batch with a phase switched off (lr 0)."""
+    batch = (face_like(8, size=16), torch.zeros(8))
+
+    def one_batch(**options) -> dict[str, torch.Tensor]:
+        torch.manual_seed(0)
+        model = build(**TINY)
+        step = AAEStep(model, tiny_recipe(flip=False, shift=0, **options), torch.device("cpu"))
+        losses = step.train_batch(batch)
+        assert set(losses) == {"recon", "disc", "gen"} and all(torch.isfinite(v) for v in losses.values())
+        return snapshot(model)
+
+    torch.manual_seed(0)
+    initial = snapshot(build(**TINY))
+    full = one_batch()
+    no_disc = one_batch(lr_disc_factor=0.0)
+    no_gen = one_batch(lr_gen_factor=0.0)
+
+    def changed(a, b, prefix):
+        keys = [k for k in a if k.startswith(prefix) and a[k].is_floating_point()]
+        return any(not torch.equal(a[k], b[k]) for k in keys)
+
+    for prefix in ("encoder.", "decoder_input.", "decoder.", "discriminator."):
+        assert changed(full, initial, prefix), prefix
+    assert not changed(no_disc, initial, "discriminator.")  # only phase 2 trains the discriminator
+    assert changed(full, no_gen, "encoder.")  # phase 3 moves the encoder ...
+    assert not changed(full, no_gen, "discriminator.")  # ... and nothing else
+    assert not changed(full, no_gen, "decoder.") and not changed(full, no_gen, "decoder_input.")
+
+
+def test_learning_rates_per_phase_follow_the_schedule():
+    step = AAEStep(build(**TINY), tiny_recipe(lr_disc_factor=0.5, lr_gen_factor=0.25, schedule="cosine"),
+                   torch.device("cpu"))
+    lr = step.recipe.lr
+    step.start_epoch(0, 4)
+    assert [step.optimizers[p].param_groups[0]["lr"] for p in PHASES] == pytest.approx([lr, lr / 2, lr / 4])
+    step.start_epoch(2, 4)
+    assert [step.optimizers[p].param_groups[0]["lr"] for p in PHASES] == pytest.approx([lr / 2, lr / 4, lr / 8])
+
+
+def test_a_few_steps_through_the_engine_train_all_three_phases(tmp_path):
+    torch.manual_seed(0)
+    model = build(**TINY)
+    initial = snapshot(model)
+    step = AAEStep(model, tiny_recipe(), torch.device("cpu"))
+    train, test = tiny_data()
+    result = fit(step, train, test, recipe=step.recipe, output_dir=tmp_path / "run", progress=False,
+                 checkpoint=CheckpointConfig(NAME, dict(TINY), {"image_size": 16, "channels": 1}))
+    assert result.steps == 8  # 2 epochs of 32 images in batches of 8
+    for name in PHASES:  # every optimizer stepped once per batch
+        states = step.optimizers[name].state.values()
+        assert states and all(int(s["step"]) == 8 for s in states), name
+    for prefix in ("encoder.", "decoder.", "discriminator."):
+        assert any(not torch.equal(v, initial[k]) for k, v in model.state_dict().items() if k.startswith(prefix))
+    assert set(result.metrics) == {"mse", "psnr", "code_mean", "code_std", "code_mmd", "disc_accuracy",
+                                   "mean_face_mse"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in result.metrics.values())
+    assert 0 <= result.metrics["disc_accuracy"] <= 1
+    assert (tmp_path / "run" / "reconstructions_and_samples.png").is_file()
+
+
+def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_does(tmp_path):
+    """One epoch, then a fresh process-like restart that resumes to two, against two straight epochs:
+    weights, BatchNorm statistics and all three optimizers' states must agree exactly."""
+    train, test = tiny_data()
+    checkpoint = CheckpointConfig(NAME, dict(TINY), {"image_size": 16, "channels": 1})
+
+    def run(folder: Path, epochs: int, seed: int) -> AAEStep:
+        torch.manual_seed(seed)  # the resumed run starts from other weights: the state must overwrite them
+        step = AAEStep(build(**TINY), tiny_recipe(), torch.device("cpu"))
+        fit(step, train, test, recipe=step.recipe, output_dir=folder, checkpoint=checkpoint, epochs=epochs,
+            progress=False)
+        return step
+
+    straight = run(tmp_path / "straight", 2, seed=0)
+    run(tmp_path / "interrupted", 1, seed=0)
+    resumed = run(tmp_path / "interrupted", 2, seed=123)
+
+    expected, got = straight.model.state_dict(), resumed.model.state_dict()
+    assert expected.keys() == got.keys()
+    for key in expected:
+        assert torch.equal(expected[key], got[key]), key
+    for name in PHASES:
+        a, b = straight.optimizers[name].state_dict(), resumed.optimizers[name].state_dict()
+        assert a["param_groups"] == b["param_groups"], name
+        assert a["state"].keys() == b["state"].keys(), name
+        for index, state in a["state"].items():
+            for field, value in state.items():
+                assert torch.equal(torch.as_tensor(value), torch.as_tensor(b["state"][index][field])), (name, field)
+
+
+def test_train_with_a_64x64_rgb_config_from_the_same_builder(tmp_path):
+    """The CelebA route of the card (``config=``), with narrow widths so it runs in a test."""
+    config = {"image_size": 64, "channels": 3, "latent_dim": 8, "widths": [8, 8, 16, 16], "disc_hidden": [16]}
+    model = train(NAME, data=face_like(10, 64, 3), config=config, epochs=1, batch_size=8,
+                  output_dir=tmp_path / "rgb", progress=False)
+    assert model.aezoo.config == {**CONFIG, **config}
+    assert (model.aezoo.preprocessing["image_size"], model.aezoo.preprocessing["channels"]) == (64, 3)
+    assert model.reconstruct(face_like(2, 64, 3)).shape == (2, 3, 64, 64)
+    assert model.sample(2, seed=0).shape == (2, 3, 64, 64)
+
+
+def test_mmd_is_near_zero_for_prior_samples_and_large_for_shifted_codes():
+    g = torch.Generator().manual_seed(0)
+    prior = torch.randn(1000, 8, generator=g)
+    assert abs(mmd_squared(torch.randn(50, 8, generator=g), prior)) < 0.02
+    assert mmd_squared(torch.randn(50, 8, generator=g) * 0.3 + 1.0, prior) > 0.2
+
+
+# -- shipped weights and fine-tuning -----------------------------------------------------------------
+@pytest.fixture
+def shipped(monkeypatch):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))
+    return aezoo.load(NAME, device="cpu")
+
+
+def test_finetune_continues_the_adversarial_training(shipped, tmp_path):
+    tuned = finetune(NAME, data=face_like(10), epochs=1, output_dir=tmp_path / "tuned", progress=False)
+    assert tuned.aezoo.path == tmp_path / "tuned"
+    assert f"fine-tuned from {NAME}" in tuned.aezoo.card.training_data
+    before, after = shipped.state_dict(), tuned.state_dict()
+    for prefix in ("encoder.", "decoder.", "discriminator."):  # all three phases ran from the shipped weights
+        assert any(not torch.equal(v, before[k]) for k, v in after.items() if k.startswith(prefix)), prefix
+    assert tuned.reconstruct(face_like(2)).shape == (2, 1, 32, 32)
+
+
+def test_shipped_weights_reproduce_the_card_and_beat_the_mean_face(shipped):
+    """Re-measure the card's numbers on the 20 held-out LFW faces, and beat the mean-face baseline."""
+    card = {m.name: m.value for m in shipped.aezoo.card.metrics}
+    splits = load_dataset("lfw-faces", image_size=32, channels=1)
+    step = AAEStep(shipped, shipped.aezoo.spec.recipe, torch.device("cpu"))
+    step.calibrate(splits.train)
+    measured = step.evaluate(DataLoader(splits.test, batch_size=256))
+    assert set(measured) == set(card)
+    for name, value in measured.items():
+        assert value == pytest.approx(card[name], rel=1e-3, abs=1e-5), name
+    faces = torch.stack([splits.test[i][0] for i in range(len(splits.test))])
+    mean_face = torch.stack([splits.train[i][0] for i in range(len(splits.train))]).mean(0)
+    mse = float(((shipped.reconstruct(faces) - faces) ** 2).mean())
+    baseline = float(((mean_face - faces) ** 2).mean())
+    assert mse == pytest.approx(card["mse"], rel=1e-3)
+    assert mse < 0.4 * baseline  # measured: 0.01048 against the mean face's 0.03653 (0.29 of it)
+    codes = shipped.encode(faces)
+    assert 0.7 < float(codes.std(0).mean()) < 1.3  # the codes spread like the prior N(0, I)
+    samples = shipped.sample(4, seed=0)
+    assert samples.shape == (4, 1, 32, 32) and torch.equal(samples, shipped.sample(4, seed=0))
