@@ -25,14 +25,6 @@ TINY = {"image_size": 16, "channels": 1, "latent_dim": 4, "widths": [8, 16], "di
 PHASES = ("autoencoder", "discriminator", "generator")
 
 
-@pytest.fixture(autouse=True)
-def offline(tmp_path, monkeypatch):
-    """Own aezoo home, no mirrors, no hub (tests/conftest.py does the same for the core's tests)."""
-    monkeypatch.setenv("AEZOO_HOME", str(tmp_path / "aezoo-home"))
-    monkeypatch.setenv("AEZOO_MIRRORS", "")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 def face_like(n: int, size: int = 32, channels: int = 1, seed: int = 0) -> torch.Tensor:
     """Bright ellipses (a head) with two dark dots (eyes) on a darker background, jittered."""
     g = torch.Generator().manual_seed(seed)
