@@ -12,7 +12,8 @@ from .errors import AezooError
 from .evaluate import evaluate
 from .hookspecs import hookimpl
 from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, WeightsFile, WeightsManifest
-from .train import finetune, train  # the functions; the subpackage stays importable as aezoo.train.engine etc.
+from . import train  # callable: aezoo.train("name") trains; aezoo.train.engine etc. stay reachable
+from .train import finetune
 
 __version__ = "0.1.0"
 

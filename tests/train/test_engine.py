@@ -127,3 +127,11 @@ def test_a_finished_run_asked_for_no_more_epochs_says_so(tiny_registry, tmp_path
     with pytest.raises(TrainingError, match="already has 1 of 1 epochs"):
         _run(tiny_registry, tmp_path / "run", epochs=1)
     _run(tiny_registry, tmp_path / "run", epochs=1, resume=False)  # starting over is explicit
+
+
+def test_aezoo_train_is_one_call_and_still_a_package(tiny_registry, tmp_path):
+    data = torch.randn(40, 16, generator=torch.Generator().manual_seed(0))
+    model = aezoo.train("tiny-ae", data=data, epochs=1, output_dir=tmp_path / "a", progress=False)
+    again = aezoo.train.train("tiny-ae", data=data, epochs=1, output_dir=tmp_path / "b", progress=False)
+    _assert_same(dict(model.state_dict()), dict(again.state_dict()))  # the recipe's seed fixes the start too
+    assert model.aezoo.path == tmp_path / "a" and aezoo.train.finetune is aezoo.finetune
