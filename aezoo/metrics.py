@@ -25,7 +25,7 @@ def ssim(predicted: torch.Tensor, target: torch.Tensor) -> float:
 
 
 # Anomaly detection: labels are 0 (normal) / 1 (anomaly), higher scores mean more anomalous.
-# Both ranking metrics equal scikit-learn's roc_auc_score and average_precision_score (ties included).
+# The ranking metrics are torchmetrics' (equal to scikit-learn's, ties included; the tests check it).
 
 
 def _labels_and_scores(labels: object, scores: object, metric: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,8 +33,14 @@ def _labels_and_scores(labels: object, scores: object, metric: str) -> tuple[tor
 
     from .errors import UndefinedMetricError
 
-    y = torch.as_tensor(labels).reshape(-1).to(torch.float64)
-    s = torch.as_tensor(scores).reshape(-1).to(torch.float64)
+    def vector(values: object) -> torch.Tensor:  # tensors, numpy arrays, lists, pandas Series
+        if torch.is_tensor(values):
+            return values.detach().cpu().reshape(-1).to(torch.float64)
+        import numpy
+
+        return torch.from_numpy(numpy.array(values, dtype=numpy.float64)).reshape(-1)
+
+    y, s = vector(labels), vector(scores)
     if len(y) != len(s):
         raise ValueError(f"{metric}: {len(y)} labels but {len(s)} scores.")
     if not bool(((y == 0) | (y == 1)).all()):
@@ -54,35 +60,22 @@ def _labels_and_scores(labels: object, scores: object, metric: str) -> tuple[tor
 
 def roc_auc(labels: object, scores: object) -> float:
     """Area under the ROC curve (the probability that an anomaly outscores a normal row, ties count half)."""
-    import torch
+    from torchmetrics.functional.classification import binary_auroc
 
     y, s = _labels_and_scores(labels, scores, "ROC AUC")
-    _, inverse, counts = torch.unique(s, sorted=True, return_inverse=True, return_counts=True)
-    below = torch.cumsum(counts, 0) - counts  # rows strictly below each distinct score
-    ranks = (below + (counts + 1) / 2.0)[inverse]  # average 1-based rank of tied scores
-    positives = y.sum()
-    negatives = len(y) - positives
-    return float(((ranks * y).sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    return float(binary_auroc(s, y.long()))
 
 
 def average_precision(labels: object, scores: object) -> float:
     """Average precision: sum over score thresholds of (recall gained) x (precision there)."""
-    import torch
+    from torchmetrics.functional.classification import binary_average_precision
 
     y, s = _labels_and_scores(labels, scores, "average precision")
-    distinct, inverse = torch.unique(s, sorted=True, return_inverse=True)
-    groups = len(distinct)
-    tp = torch.zeros(groups, dtype=torch.float64).index_add_(0, inverse, y).flip(0).cumsum(0)  # highest first
-    seen = torch.zeros(groups, dtype=torch.float64).index_add_(0, inverse, torch.ones_like(y)).flip(0).cumsum(0)
-    recall = tp / y.sum()
-    precision = tp / seen
-    gained = torch.diff(recall, prepend=torch.zeros(1, dtype=torch.float64))
-    return float((gained * precision).sum())
+    return float(binary_average_precision(s, y.long()))
 
 
 def precision_recall_at(labels: object, scores: object, threshold: float) -> tuple[float, float]:
     """Precision and recall of flagging ``score > threshold`` (precision is 0 when nothing is flagged)."""
-    import torch
 
     y, s = _labels_and_scores(labels, scores, "recall")
     flagged = s > threshold

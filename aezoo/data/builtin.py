@@ -27,8 +27,9 @@ def aezoo_register_datasets() -> list[DatasetSpec]:
                     "images", "aezoo.data.faces:celeba",
                     "torchvision.datasets.CelebA (Google Drive) or a folder you supply", False,
                     "CelebA: non-commercial research use"),
-        DatasetSpec("digits", "scikit-learn's 1,797 8x8 digits as 64 tabular features", "tabular",
-                    "aezoo.data.tabular:digits", "the scikit-learn package (load_digits)", True, "CC BY 4.0"),
+        DatasetSpec("digits", "scikit-learn's 1,797 8x8 digits as 64 features; one digit normal (normal_digit=0), "
+                    "the rest anomalies", "tabular", "aezoo.data.tabular:digits",
+                    "the scikit-learn package (load_digits)", True, "CC BY 4.0"),
         DatasetSpec("breast-cancer", "Wisconsin breast cancer, 569 x 30 features; malignant = anomaly", "tabular",
                     "aezoo.data.tabular:breast_cancer", "the scikit-learn package (load_breast_cancer)", True,
                     "CC BY 4.0"),

@@ -33,6 +33,10 @@ def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | Non
         if path.suffix.lower() in (".csv", ".gz"):
             return _registered("csv", preprocessing, path=str(path))
         raise DatasetUnavailableError(f"Cannot read training data from {path}.", "Pass a folder of images or a .csv file.")
+    if "features" in preprocessing and hasattr(data, "columns"):  # a DataFrame for a tabular model: by column name
+        from .tabular import frame_splits
+
+        return frame_splits(data, features=preprocessing["features"], label=preprocessing.get("label"))
     return split_in_memory(data, name=f"in-memory {type(data).__name__}")
 
 
@@ -56,9 +60,9 @@ def split_in_memory(data: Any, *, name: str) -> Splits:
         test = Subset(data, [i for i in index if i % TEST_EVERY == TEST_EVERY - 1])
         return Splits(train, test, name, f"a {type(data).__name__} of {len(index)} items", _split_text(len(index)))
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
-        data = data.to_numpy(dtype="float32")
+        data = data.to_numpy(dtype="float32", copy=True)
     try:
-        tensor = torch.as_tensor(data, dtype=torch.float32)
+        tensor = data.float().clone() if torch.is_tensor(data) else torch.tensor(data, dtype=torch.float32)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise DatasetUnavailableError(
             f"Cannot use a {type(data).__name__} as training data.",

@@ -85,3 +85,26 @@ def test_fid_without_inception_weights_is_a_one_line_error(name, shipped_weights
     result = run("evaluate", name, "--inception", str(tmp_path / "missing.safetensors"))
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr and "safetensors" in result.stderr
+
+
+@pytest.mark.parametrize("name", by_task("anomaly"))
+def test_score_writes_a_score_per_row(name, shipped_weights, tmp_path):
+    import csv
+
+    from aezoo.data.creditcard import synthetic_creditcard_frame
+
+    frame = synthetic_creditcard_frame(2000, seed=11)
+    frame.to_csv(tmp_path / "transactions.csv", index=False)
+    result = run("score", name, str(tmp_path / "transactions.csv"), "-o", str(tmp_path / "scores.csv"))
+    assert result.exit_code == 0, result.output
+    with open(result.stdout.strip()) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2000 and {"row", "score", "is_anomaly"} <= set(rows[0])
+    flagged = [r for r in rows if r["is_anomaly"] in ("1", "True")]
+    assert 0 < len(flagged) < 200 and "rows flagged" in result.stderr
+
+
+def test_score_names_missing_columns(shipped_weights, tmp_path):
+    (tmp_path / "bad.csv").write_text("Time,V1,Amount\n0,1.0,3.5\n")
+    result = run("score", "fc-ae-fraud", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "scores.csv"))
+    assert result.exit_code == 1 and "V2" in result.stderr and "Traceback" not in result.stderr

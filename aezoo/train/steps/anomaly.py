@@ -14,7 +14,7 @@ and optionally ``feature_names`` (checked against a table's column names).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
@@ -49,17 +49,17 @@ def table_of(data: Any, batch_size: int = 8192) -> tuple[torch.Tensor, torch.Ten
 class AnomalyStep(TrainingStep):
     """Undercomplete AE: MSE reconstruction of z-scored normal rows; threshold from training scores."""
 
-    metric_protocols = {
-        "roc_auc": ("ROC AUC of the anomaly scores (mean squared reconstruction error of the z-scored row) "
-                    "on the held-out rows, label 1 = anomaly", ""),
-        "average_precision": ("average precision of the same scores (area under the precision-recall curve, "
-                              "step-wise as scikit-learn); depends on the anomaly share of the split", ""),
-        "precision": ("precision of flagging score > threshold_ (the stored threshold: the (1 - contamination) "
-                      "percentile of the normal training rows' scores) on the held-out rows", ""),
+    metric_protocols: ClassVar[dict[str, tuple[str, str]]] = {
+        "roc_auc": (("ROC AUC of the anomaly scores (mean squared reconstruction error of the z-scored row) on the "
+                    "held-out rows, label 1 = anomaly"), ""),
+        "average_precision": (("average precision of the same scores (area under the precision-recall curve, "
+                              "step-wise as scikit-learn); depends on the anomaly share of the split"), ""),
+        "precision": (("precision of flagging score > threshold_ (the stored threshold: the (1 - contamination) "
+                      "percentile of the normal training rows' scores) on the held-out rows"), ""),
         "recall": ("recall of anomalies at the same stored threshold on the held-out rows", ""),
         "flagged": ("share of held-out rows flagged (score > threshold_)", ""),
-        "normal_error": ("mean anomaly score (mean squared reconstruction error, z-scored) of the held-out "
-                         "normal rows", ""),
+        "normal_error": (("mean anomaly score (mean squared reconstruction error, z-scored) of the held-out "
+                         "normal rows"), ""),
     }
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -107,10 +107,7 @@ class AnomalyStep(TrainingStep):
         if len(x) == 0:
             return {"loss": torch.zeros(())}
         loss = model(x.to(self.device)).mean()
-        optimizer = self.optimizers["model"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize(loss)
         return {"loss": loss.detach()}
 
     @torch.no_grad()
@@ -118,7 +115,8 @@ class AnomalyStep(TrainingStep):
         model = _plain(self.model)
         was = model.training
         model.eval()
-        scores = torch.cat([model(rows[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(rows), batch_size)])
+        parts = [model(rows[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(rows), batch_size)]
+        scores = torch.cat(parts) if parts else torch.zeros(0)
         model.train(was)
         return scores
 

@@ -1,0 +1,1 @@
+"""aezoo plugin: a fully-connected undercomplete autoencoder that detects anomalies (fraud) in tables."""

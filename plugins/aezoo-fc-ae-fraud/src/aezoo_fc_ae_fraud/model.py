@@ -1,0 +1,310 @@
+"""A fully-connected undercomplete autoencoder as a PyOD-style anomaly detector for tables.
+
+    import aezoo
+    detector = aezoo.load("fc-ae-fraud")              # trained on SYNTHETIC transactions
+    scores = detector.decision_function(frame)        # frame: Time, V1..V28, Amount (+ Class, ignored)
+    flags = detector.predict(frame)                   # 1 where score > detector.threshold_
+    detector.fit(my_normal_rows)                      # or: aezoo.train.finetune("fc-ae-fraud", data=...)
+
+Inputs are z-scored with statistics fitted on normal training rows; the score of a row is the mean
+squared reconstruction error over its z-scored features; ``threshold_`` is the (1 - contamination)
+percentile of the training rows' scores. The statistics, the threshold and the contamination are
+registered buffers, so they live in model.safetensors (never pickled) and a loaded checkpoint
+scores exactly as the saved one did. ``fit`` trains through aezoo's one training engine with the
+anomaly step (``aezoo.train.steps.anomaly:AnomalyStep``), the same loop ``aezoo train`` runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import itertools
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from aezoo.errors import AezooError
+
+from .plugin import CONFIG, NAME, RECIPE, preprocessing_for
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
+
+
+class NotFittedError(AezooError, ValueError, AttributeError):
+    """The detector has no fitted statistics and threshold yet."""
+
+
+class InputShapeError(AezooError, ValueError):
+    """Rows given to the detector do not have its features."""
+
+
+class TabularAE(nn.Module):
+    """features -> hidden[0] -> ... -> hidden[-1] -> ... -> hidden[0] -> features, on z-scored inputs.
+
+    ``features`` is the list of column names (or just their number, for unnamed tables); ``label`` the
+    name of a label column that may come along in a DataFrame and is dropped.
+    """
+
+    def __init__(
+        self,
+        features: Sequence[str] | int = tuple(CONFIG["features"]),
+        hidden: Sequence[int] = tuple(CONFIG["hidden"]),
+        activation: str = CONFIG["activation"],
+        dropout: float = CONFIG["dropout"],
+        batch_norm: bool = CONFIG["batch_norm"],
+        contamination: float = CONFIG["contamination"],
+        min_scale: float = CONFIG["min_scale"],
+        label: str | None = CONFIG["label"],
+    ) -> None:
+        super().__init__()
+        if isinstance(features, int):
+            names, count = None, int(features)
+        else:
+            names = tuple(str(f) for f in features)
+            count = len(names)
+            if len(set(names)) != count:
+                raise ValueError("Feature names must be unique.")
+        if count < 1 or not hidden or min(hidden) < 1:
+            raise ValueError("Need at least one feature and one hidden layer of positive width.")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}; known: {sorted(ACTIVATIONS)}.")
+        _check_contamination(contamination)
+        self.feature_names = names
+        self.n_features = count
+        self.label = label
+        self.min_scale = float(min_scale)
+        self.config = {"features": list(names) if names else count, "hidden": [int(h) for h in hidden],
+                       "activation": activation, "dropout": float(dropout), "batch_norm": bool(batch_norm),
+                       "contamination": float(contamination), "min_scale": float(min_scale), "label": label}
+
+        def block(inputs: int, outputs: int) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Linear(inputs, outputs)]
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(outputs))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            return layers
+
+        widths = [count, *hidden]
+        self.encoder = nn.Sequential(*[m for a, b in itertools.pairwise(widths) for m in block(a, b)])
+        back = list(reversed(hidden))
+        decoder = [m for a, b in itertools.pairwise(back) for m in block(a, b)]
+        self.decoder = nn.Sequential(*decoder, nn.Linear(back[-1], count))
+        # Fitted data, saved with the weights (safetensors): z-score statistics and the threshold.
+        self.register_buffer("mean", torch.zeros(count))
+        self.register_buffer("scale", torch.ones(count))
+        self.register_buffer("threshold", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("contamination_rate", torch.tensor(float(contamination), dtype=torch.float64))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    # ---- the network -------------------------------------------------------------------------------------------
+
+    def standardize(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Anomaly scores (N,) of raw rows (N, F): mean squared reconstruction error of the z-scored
+        features (differentiable; the training loss is its mean over normal rows)."""
+        z = self.standardize(x)
+        return (self.decoder(self.encoder(z)) - z).pow(2).mean(dim=1)
+
+    @torch.no_grad()
+    def reconstruct(self, rows: Any) -> np.ndarray:
+        """The reconstruction of rows, in the original units of each feature."""
+        x = self._rows(rows)
+        with _eval(self):
+            z = self.decoder(self.encoder(self.standardize(x)))
+        return (z * self.scale + self.mean).cpu().numpy()
+
+    # ---- fitted statistics -------------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def fit_scaler(self, x: torch.Tensor) -> None:
+        """Fit the z-score statistics on (normal) rows: mean and standard deviation per feature. A
+        feature whose deviation is below ``min_scale`` is constant in training and keeps scale 1 (its
+        raw units), as scikit-learn's StandardScaler does."""
+        if len(x) == 0:
+            raise InputShapeError("No normal rows to fit the statistics on.", "Give the detector normal rows to learn.")
+        x = x.to(torch.float64)
+        self.mean.copy_(x.mean(0))
+        std = x.std(0, unbiased=False)
+        self.scale.copy_(torch.where(std < self.min_scale, torch.ones_like(std), std))
+
+    @torch.no_grad()
+    def set_threshold(self, training_scores: Any) -> float:
+        """``threshold_`` = the (1 - contamination) percentile of the training rows' scores (linear
+        interpolation, as numpy.percentile and PyOD)."""
+        scores = np.asarray(training_scores, dtype=np.float64).reshape(-1)
+        if not len(scores):
+            raise InputShapeError("No training scores to set the threshold from.", "Fit on at least one normal row.")
+        value = float(np.percentile(scores, 100.0 * (1.0 - self.contamination)))
+        self.threshold.fill_(value)
+        self.fitted.fill_(True)
+        return value
+
+    @property
+    def threshold_(self) -> float:
+        """Rows scoring above this are predicted anomalous (1)."""
+        self._require_fitted()
+        return float(self.threshold)
+
+    @property
+    def contamination(self) -> float:
+        """The expected share of anomalies; sets ``threshold_`` at the next fit or calibration."""
+        return float(self.contamination_rate)
+
+    @contamination.setter
+    def contamination(self, value: float) -> None:
+        _check_contamination(value)
+        self.contamination_rate.fill_(float(value))
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.fitted)
+
+    # ---- PyOD-style detector API -------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, *, epochs: int | None = None, output_dir: str | Path | None = None,
+            verbose: bool = False, **recipe: Any) -> TabularAE:
+        """Train on ``X`` with aezoo's training engine and the model's recipe, then fit ``threshold_``.
+
+        Rows labelled 1 in ``y`` (or, for a DataFrame without ``y``, in its label column such as
+        ``Class``) are left out of training and of the statistics: the model learns normal rows only.
+        Training continues from the current weights (fresh for a built model, pretrained for a loaded
+        one). Recipe settings (``lr``, ``batch_size``, ``seed``,
+        ``options``) can be overridden; the checkpoint goes to ``output_dir`` when given. ``verbose``
+        shows the engine's progress bar (or per-epoch lines when stderr is not a terminal).
+        Afterwards ``decision_scores_`` and ``labels_`` hold the training rows' scores and flags.
+        """
+        from aezoo.checkpoint import CheckpointConfig
+        from aezoo.data.tabular import TableDataset
+        from aezoo.train.engine import fit as run_engine
+        from aezoo.train.steps.anomaly import AnomalyStep
+
+        if y is None and self.label is not None and hasattr(X, "columns") and self.label in X.columns:
+            y = X[self.label]  # a DataFrame that carries its label column
+        x = self._rows(X).cpu()
+        labels = None if y is None else torch.from_numpy(np.array(y, dtype=np.int64)).reshape(-1)
+        if labels is not None and len(labels) != len(x):
+            raise InputShapeError(f"fit got {len(x)} rows but {len(labels)} labels.", "Pass one label per row.")
+        names = self.feature_names or tuple(f"x{i}" for i in range(self.n_features))
+        data = TableDataset(x, labels if labels is not None else torch.zeros(len(x), dtype=torch.long), names,
+                            self.label, labelled=labels is not None)
+        options = {"artifacts": False, **RECIPE.options, **recipe.pop("options", {})}
+        run = dataclasses.replace(RECIPE, options=options, **recipe)
+        if epochs is not None:
+            run = dataclasses.replace(run, epochs=epochs)
+        device = next(self.parameters()).device
+        step = AnomalyStep(self, run, device)
+        checkpoint = CheckpointConfig(NAME, dict(self.config), preprocessing_for(self.config))
+        quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stderr(io.StringIO())
+        with tempfile.TemporaryDirectory(prefix="aezoo-fit-", dir=_scratch_root()) as scratch, quiet:
+            folder = Path(output_dir) if output_dir is not None else Path(scratch)
+            self.fit_result_ = run_engine(step, data, data, recipe=run, output_dir=folder, checkpoint=checkpoint,
+                                          resume=False, progress=verbose and None)
+        self.eval()
+        self.decision_scores_ = self.decision_function(x)
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        return self
+
+    @torch.no_grad()
+    def decision_function(self, X: Any, batch_size: int = 8192) -> np.ndarray:
+        """Anomaly scores (n_samples,) as float64: higher is more anomalous."""
+        self._require_fitted()
+        x = self._rows(X)
+        with _eval(self):
+            parts = [self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        return torch.cat(parts).to(torch.float64).cpu().numpy() if parts else np.zeros(0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """1 (anomaly) where the score exceeds ``threshold_``, else 0."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> np.ndarray:
+        return self.fit(X, y, **kwargs).labels_
+
+    # ---- inputs ------------------------------------------------------------------------------------------------
+
+    def _require_fitted(self) -> None:
+        if not bool(self.fitted):
+            raise NotFittedError(
+                "This detector has no fitted statistics and threshold yet.",
+                "Call fit(X) on normal rows, or load trained weights: aezoo.load('fc-ae-fraud').",
+            )
+
+    def _rows(self, X: Any) -> torch.Tensor:
+        """Rows as a float32 tensor (N, F) on the model's device, from an array, tensor or DataFrame."""
+        if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame: columns by name
+            X = self._frame_columns(X)
+        if torch.is_tensor(X):
+            x = X.detach().to("cpu", torch.float32)
+        else:
+            try:
+                x = torch.from_numpy(np.array(X, dtype=np.float32))
+            except (TypeError, ValueError) as exc:
+                raise InputShapeError(f"Cannot read rows from a {type(X).__name__}: {exc}.",
+                                      "Pass a numeric array, tensor or DataFrame.") from exc
+        expected = f"(n_samples, {self.n_features})"
+        if x.dim() != 2 or x.shape[1] != self.n_features:
+            named = f" ({_short(self.feature_names)})" if self.feature_names else ""
+            hint = " Use X.reshape(1, -1) for a single row." if x.dim() == 1 else ""
+            raise InputShapeError(f"Expected rows shaped {expected}{named}, got {tuple(x.shape)}.",
+                                  "Pass one column per feature, in the model's order." + hint)
+        if not bool(torch.isfinite(x).all()):
+            bad = int((~torch.isfinite(x)).any(1).sum())
+            raise InputShapeError(f"{bad} rows contain NaN or infinite values.", "Drop or fill them first.")
+        return x.to(self.mean.device)
+
+    def _frame_columns(self, frame: Any) -> Any:
+        from aezoo.data.tabular import select_columns
+
+        if self.feature_names is None:
+            columns = [c for c in frame.columns if str(c) != self.label]
+        else:
+            columns, _ = select_columns(list(frame.columns), self.feature_names, self.label, source="The DataFrame")
+        try:
+            return frame[columns].to_numpy(dtype="float32")
+        except (TypeError, ValueError) as exc:
+            raise InputShapeError(f"The DataFrame has non-numeric values in the model's columns: {exc}.",
+                                  "Encode or drop them first.") from exc
+
+
+class _eval:
+    """Run a block in eval mode and restore the previous mode."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module, self.was_training = module, module.training
+
+    def __enter__(self) -> None:
+        self.module.eval()
+
+    def __exit__(self, *exc: object) -> None:
+        self.module.train(self.was_training)
+
+
+def _scratch_root() -> str | None:
+    """Where fit keeps the engine's per-epoch state it throws away: memory when the system offers it."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _check_contamination(value: float) -> None:
+    if not 0.0 < float(value) <= 0.5:
+        raise ValueError(f"contamination must be in (0, 0.5], got {value!r}.")
+
+
+def _short(names: Sequence[str] | None, limit: int = 6) -> str:
+    names = list(names or ())
+    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit - 2]) + ", ..., " + names[-1]
+
+
+def build(**config: Any) -> TabularAE:
+    return TabularAE(**config)

@@ -1,0 +1,185 @@
+"""fc-ae-fraud: the PyOD-style detector API, its checkpoint round trip, training and fine-tuning
+through the engine, and the shipped (synthetic-data) weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import aezoo
+import aezoo.train
+from aezoo.data.creditcard import FEATURES, synthetic_creditcard, synthetic_creditcard_frame
+from aezoo.data.tabular import ColumnsError
+from aezoo.errors import UndefinedMetricError
+from aezoo.metrics import average_precision, roc_auc
+
+pandas = pytest.importorskip("pandas")
+
+ROOT = Path(__file__).resolve().parents[3]
+SHIPPED_AUROC_BAR = 0.90  # the shipped weights on the held-out synthetic rows (card: see release.json)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """1,500 synthetic transactions, 2 % frauds (more than the real 0.17 %, so tiny splits hold some)."""
+    return synthetic_creditcard_frame(1_500, seed=11, fraud_rate=0.02)
+
+
+@pytest.fixture(scope="module")
+def fitted(frame):
+    """A detector fitted for 2 epochs on the normal rows of ``frame`` (the first 1,200 rows)."""
+    torch.manual_seed(0)
+    model = aezoo.build(aezoo.info("fc-ae-fraud"))
+    train = frame.iloc[:1_200]
+    return model.fit(train[list(FEATURES)].to_numpy(), train["Class"].to_numpy(), epochs=2)
+
+
+def test_fit_scores_and_predicts_on_tiny_data(fitted, frame):
+    test = frame.iloc[1_200:]
+    scores = fitted.decision_function(test)
+    assert scores.shape == (300,) and scores.dtype == np.float64 and np.isfinite(scores).all()
+    flags = fitted.predict(test)
+    assert set(np.unique(flags)) <= {0, 1} and np.array_equal(flags, (scores > fitted.threshold_).astype(int))
+    # threshold_ is the (1 - contamination) percentile of the normal training rows' scores
+    normal = frame.iloc[:1_200].query("Class == 0")
+    expected = np.percentile(fitted.decision_function(normal), 100 * (1 - fitted.contamination))
+    assert fitted.threshold_ == pytest.approx(expected, rel=1e-12)
+    assert fitted.contamination == aezoo.info("fc-ae-fraud").config["contamination"]
+    assert fitted.labels_.shape == (1_200,) and fitted.fit_result_.epochs == 2
+    assert roc_auc(test["Class"], scores) > 0.6  # learns something in two epochs
+
+
+def test_numpy_tensor_and_dataframe_give_the_same_scores(fitted, frame):
+    rows = frame.iloc[:64]
+    from_numpy = fitted.decision_function(rows[list(FEATURES)].to_numpy())
+    from_tensor = fitted.decision_function(torch.tensor(rows[list(FEATURES)].to_numpy(), dtype=torch.float32))
+    shuffled = rows[["Class", *reversed(FEATURES)]]  # columns are matched by name; Class is dropped
+    from_frame = fitted.decision_function(shuffled)
+    assert np.array_equal(from_numpy, from_tensor) and np.array_equal(from_numpy, from_frame)
+
+
+def test_dataframe_columns_are_checked_by_name(fitted, frame):
+    with pytest.raises(ColumnsError) as error:
+        fitted.decision_function(frame.drop(columns=["V7", "Amount"]).assign(card_id=1))
+    message = str(error.value)
+    assert "missing columns ['V7', 'Amount']" in message and "unexpected columns ['card_id']" in message
+    assert isinstance(error.value, ValueError)
+
+
+def test_bad_rows_are_named_errors(fitted):
+    from aezoo_fc_ae_fraud.model import InputShapeError, NotFittedError
+
+    with pytest.raises(InputShapeError, match=r"\(n_samples, 30\)"):
+        fitted.decision_function(np.zeros((3, 29)))
+    with pytest.raises(InputShapeError, match="reshape"):
+        fitted.decision_function(np.zeros(30))
+    bad = np.zeros((2, 30))
+    bad[1, 4] = np.nan
+    with pytest.raises(InputShapeError, match="1 rows contain NaN"):
+        fitted.predict(bad)
+    with pytest.raises(NotFittedError, match="fit"):
+        aezoo.build(aezoo.info("fc-ae-fraud")).decision_function(np.zeros((1, 30)))
+    with pytest.raises(ValueError, match="contamination"):
+        fitted.contamination = 0.9
+
+
+def test_threshold_and_statistics_round_trip_exactly(frame, tmp_path):
+    torch.manual_seed(0)
+    model = aezoo.build(aezoo.info("fc-ae-fraud"))
+    model.contamination = 0.05
+    train = frame.iloc[:1_200]
+    model.fit(train, epochs=1, output_dir=tmp_path / "run")  # a DataFrame: its Class column is the label
+    assert "roc_auc" in model.fit_result_.metrics  # labelled: frauds skipped in training, ranked in evaluation
+    loaded = aezoo.load(tmp_path / "run", device="cpu")
+    for name in ("mean", "scale", "threshold", "contamination_rate", "fitted"):
+        assert torch.equal(getattr(loaded, name), getattr(model, name)), name
+    assert loaded.threshold_ == model.threshold_ and loaded.contamination == 0.05
+    assert loaded.threshold.dtype == torch.float64
+    assert np.array_equal(loaded.decision_function(frame), model.decision_function(frame))
+    assert (tmp_path / "run" / "config.json").read_text().count('"V28"') == 2  # features in config + preprocessing
+    assert not list((tmp_path / "run").glob("*.pt*")) and not list((tmp_path / "run").glob("*.pkl"))
+
+
+def test_auroc_with_one_class_is_a_named_error():
+    with pytest.raises(UndefinedMetricError) as error:
+        roc_auc([0, 0, 0], [0.1, 0.5, 0.2])
+    assert "only normal rows" in str(error.value) and "both classes" in str(error.value)
+    with pytest.raises(UndefinedMetricError, match="only anomalies"):
+        average_precision([1, 1], [0.3, 0.4])
+
+
+def test_metrics_match_scikit_learn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300)
+    scores = np.round(rng.normal(size=300) + labels, 1)  # with ties
+    assert roc_auc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores), abs=1e-6)  # torchmetrics: float32
+    expected = metrics.average_precision_score(labels, scores)
+    assert average_precision(labels, scores) == pytest.approx(expected, abs=1e-6)
+
+
+def test_another_table_gets_its_own_config(tmp_path):
+    """The architecture comes from the config: breast cancer's 30 named features, no label column."""
+    from aezoo.data.tabular import breast_cancer_table
+
+    table = breast_cancer_table()
+    spec = aezoo.info("fc-ae-fraud")
+    model = aezoo.build(spec, {**spec.config, "features": list(table.features), "label": None, "hidden": [16, 4]})
+    model.fit(table.x[table.y == 0], epochs=2, batch_size=64)
+    frame = pandas.DataFrame(table.x, columns=table.features)
+    assert roc_auc(table.y, model.decision_function(frame)) > 0.7
+    with pytest.raises(ColumnsError, match="mean radius"):
+        model.decision_function(frame.drop(columns=["mean radius"]))
+
+
+def test_training_on_a_table_with_other_columns_is_a_clear_error(tmp_path):
+    with pytest.raises(ColumnsError, match=r"missing \['Time'"):
+        aezoo.train.train("fc-ae-fraud", data="breast-cancer", epochs=1, output_dir=tmp_path)
+
+
+def test_train_from_scratch_writes_a_card_with_the_anomaly_metrics(tmp_path):
+    data = synthetic_creditcard(n_rows=2_000, seed=5, fraud_rate=0.02)
+    model = aezoo.train.train("fc-ae-fraud", data=data, epochs=1, output_dir=tmp_path / "scratch")
+    names = {m.name for m in model.aezoo.card.metrics}
+    assert {"roc_auc", "average_precision", "precision", "recall"} <= names
+    assert (tmp_path / "scratch" / "scores.png").is_file()
+    assert "SYNTHETIC" in model.aezoo.card.training_data
+    assert model.is_fitted
+
+
+@pytest.fixture
+def mirror(monkeypatch):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))
+
+
+def test_finetune_on_a_small_dataframe_with_labels(mirror, frame, tmp_path):
+    base = aezoo.load("fc-ae-fraud", device="cpu")
+    tuned = aezoo.train.finetune("fc-ae-fraud", data=frame.iloc[:500], epochs=1, output_dir=tmp_path / "ft")
+    assert tuned.aezoo.path == tmp_path / "ft"
+    card = tuned.aezoo.card
+    assert "fine-tuned from fc-ae-fraud" in card.training_data
+    assert "roc_auc" in {m.name for m in card.metrics}  # the Class column was kept as labels
+    assert not torch.equal(tuned.mean, base.mean)  # statistics refitted on the new rows
+    assert tuned.decision_function(frame.iloc[:10]).shape == (10,)
+
+
+def test_finetune_on_an_unlabelled_array(mirror, frame, tmp_path):
+    rows = frame.query("Class == 0")[list(FEATURES)].to_numpy()[:400]
+    tuned = aezoo.train.finetune("fc-ae-fraud", data=rows, epochs=1, output_dir=tmp_path / "ft")
+    names = {m.name for m in tuned.aezoo.card.metrics}
+    assert "roc_auc" not in names and {"flagged", "normal_error"} <= names  # no labels: no ranking metrics
+    assert tuned.predict(rows).mean() < 0.2
+
+
+def test_shipped_weights_load_by_name_and_detect_synthetic_fraud(mirror):
+    model = aezoo.load("fc-ae-fraud", device="cpu")
+    assert model.is_fitted and model.aezoo.card.metrics
+    assert "SYNTHETIC" in model.aezoo.card.notes
+    test = synthetic_creditcard().test  # the card's held-out split (seed 0, index % 5 == 4)
+    scores = model.decision_function(test.x)
+    assert roc_auc(test.y, scores) > SHIPPED_AUROC_BAR
+    card = {m.name: m.value for m in model.aezoo.card.metrics}
+    assert roc_auc(test.y, scores) == pytest.approx(card["roc_auc"], abs=1e-6)  # the card's number, re-measured
