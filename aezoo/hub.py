@@ -40,10 +40,12 @@ def fetch(manifest: WeightsManifest, *, force: bool = False) -> Path:
             for entry in manifest.files:
                 _verify_mirror_file(folder, entry, manifest, force=force)
             return folder
-    paths = [_download(manifest.repo_id, entry.path, manifest.revision, force=force) for entry in manifest.files]
-    for path, entry in zip(paths, manifest.files):
+    for entry in manifest.files:
+        path = _download(manifest.repo_id, entry.path, manifest.revision, force=force)
         _verify_cached(path, entry.sha256, size=entry.size, force=force)
-    return paths[0].parent
+        if entry.path == "config.json":  # always at the top of the snapshot (the manifest checks it is listed)
+            snapshot = path.parent
+    return snapshot
 
 
 def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
