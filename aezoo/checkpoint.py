@@ -95,7 +95,14 @@ def atomic_write(path: Path, data: bytes) -> None:
 def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
     from safetensors.torch import save
 
-    contiguous = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    seen: set[int] = set()
+    contiguous = {}
+    for key, tensor in tensors.items():
+        tensor = tensor.detach().cpu().contiguous()
+        if tensor.numel() and tensor.untyped_storage().data_ptr() in seen:  # tied weights: store each name
+            tensor = tensor.clone()
+        seen.add(tensor.untyped_storage().data_ptr())
+        contiguous[key] = tensor
     atomic_write(Path(path), save(contiguous, metadata=metadata))
 
 

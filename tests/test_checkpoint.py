@@ -479,3 +479,25 @@ def test_load_never_unpickles(payload, tiny_checkpoint, tmp_path):
     unpickle(weights)
     assert marker.exists()
     os.remove(marker)
+
+
+def test_tied_weights_save_and_load_strictly(tmp_path):
+    """safetensors refuses tensors that share memory; a model with tied weights still saves."""
+    import torch
+    from torch import nn
+
+    from aezoo.checkpoint import load_weights, save_tensors
+
+    class Tied(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = nn.Linear(4, 4, bias=False)
+            self.decoder = nn.Linear(4, 4, bias=False)
+            self.decoder.weight = self.encoder.weight
+
+    model = Tied()
+    save_tensors(model.state_dict(), tmp_path / "model.safetensors")
+    fresh = Tied()
+    load_weights(fresh, tmp_path / "model.safetensors")
+    assert torch.equal(fresh.encoder.weight, model.encoder.weight)
+    assert fresh.decoder.weight is fresh.encoder.weight
