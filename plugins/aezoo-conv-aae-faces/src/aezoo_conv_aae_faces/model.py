@@ -13,11 +13,10 @@ from the same code.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import torch
 from torch import nn
+
+from aezoo.modeling import image_batch, inference
 
 NORMS = ("batch", "none")
 
@@ -106,37 +105,11 @@ class ConvAAE(nn.Module):
         param = next(self.parameters())
         return torch.randn(n, self.latent_dim, generator=generator).to(param.device, param.dtype)
 
-    # -- the task API: inference in eval mode (BatchNorm running statistics), the mode restored after
-    @contextlib.contextmanager
-    def _inference(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.train(was_training)
-
-    def _images(self, images: torch.Tensor, caller: str) -> tuple[torch.Tensor, bool]:
-        """The batch as (N, C, H, W) on the model's device, and whether a channel axis was added."""
-        channels, height, width = self.image_shape
-        if not torch.is_tensor(images) or not images.is_floating_point():
-            raise TypeError(f"{caller}() takes a float tensor of images in [0, 1].")
-        squeeze = images.dim() == 3 and channels == 1
-        batch = images.unsqueeze(1) if squeeze else images
-        if batch.dim() != 4 or tuple(batch.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"{caller}() takes images shaped (N, {channels}, {height}, {width})"
-                + (f" or (N, {height}, {width})" if channels == 1 else "")
-                + f", got {tuple(images.shape)}."
-            )
-        param = next(self.parameters())
-        return batch.to(param.device, param.dtype), squeeze
-
+    # -- the task API: inference in eval mode (aezoo.modeling), the mode restored after
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Latent codes (N, latent_dim) of images (N, C, H, W) in [0, 1]."""
-        batch, _ = self._images(images, "encode")
-        with self._inference():
+        batch, _ = image_batch(self, images, "encode")
+        with inference(self):
             return self.encoder(batch)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -145,13 +118,13 @@ class ConvAAE(nn.Module):
             shape = tuple(getattr(z, "shape", ()))
             raise ValueError(f"decode() takes codes shaped (N, {self.latent_dim}), got {shape}.")
         param = next(self.parameters())
-        with self._inference():
+        with inference(self):
             return self._decode(z.to(param.device, param.dtype))
 
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """decode(encode(images)), in the input's shape, device and dtype."""
-        batch, squeeze = self._images(images, "reconstruct")
-        with self._inference():
+        batch, squeeze = image_batch(self, images, "reconstruct")
+        with inference(self):
             restored = self._decode(self.encoder(batch)).to(images.device, images.dtype)
         return restored.squeeze(1) if squeeze else restored
 
@@ -161,7 +134,7 @@ class ConvAAE(nn.Module):
         if n < 0:
             raise ValueError(f"sample() needs n >= 0, got {n}.")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        with self._inference():
+        with inference(self):
             return self._decode(self.prior(n, generator))
 
 

@@ -10,12 +10,13 @@ architecture, so the shipped 32x32 grayscale model and a CelebA 64x64 RGB one co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 from torch import nn
+
+from aezoo.modeling import image_batch, inference
 
 
 class VAEOutput(NamedTuple):
@@ -96,35 +97,11 @@ class ConvVAE(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return VAEOutput(self.decode_logits(z), mu, logvar, z)
 
-    # -- the task API (eval mode, no gradients) ----------------------------------------------
-    @contextmanager
-    def _inference(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.train(was_training)
-
-    def _batch(self, images: torch.Tensor, what: str) -> torch.Tensor:
-        channels, height, width = self.image_shape
-        if not torch.is_tensor(images) or not images.is_floating_point():
-            raise TypeError(f"{what}() takes a float tensor of images in [0, 1].")
-        batch = images.unsqueeze(1) if images.dim() == 3 and channels == 1 else images
-        if batch.dim() != 4 or tuple(batch.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"{what}() takes images shaped (N, {channels}, {height}, {width})"
-                + (f" or (N, {height}, {width})" if channels == 1 else "")
-                + f", got {tuple(images.shape)}."
-            )
-        param = next(self.parameters())
-        return batch.to(device=param.device, dtype=param.dtype)
-
+    # -- the task API (eval mode, no gradients: aezoo.modeling) --------------------------------
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """The posterior mean (N, latent_dim) of each image."""
-        batch = self._batch(images, "encode")
-        with self._inference():
+        batch, _ = image_batch(self, images, "encode")
+        with inference(self):
             return self.posterior(batch)[0].to(images.device)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -133,13 +110,13 @@ class ConvVAE(nn.Module):
             raise ValueError(f"decode() takes latent codes shaped (N, {self.latent_dim}), got "
                              f"{tuple(z.shape) if torch.is_tensor(z) else type(z).__name__}.")
         param = next(self.parameters())
-        with self._inference():
+        with inference(self):
             return torch.sigmoid(self.decode_logits(z.to(device=param.device, dtype=param.dtype))).to(z.device)
 
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """Decode each image's posterior mean; returns the input's shape, in [0, 1]."""
-        batch = self._batch(images, "reconstruct")
-        with self._inference():
+        batch, _ = image_batch(self, images, "reconstruct")
+        with inference(self):
             restored = torch.sigmoid(self.decode_logits(self.posterior(batch)[0])).to(images.device, images.dtype)
         return restored.reshape(images.shape)
 
@@ -150,7 +127,7 @@ class ConvVAE(nn.Module):
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.latent_dim, generator=generator)
         param = next(self.parameters())
-        with self._inference():
+        with inference(self):
             return torch.sigmoid(self.decode_logits(z.to(device=param.device, dtype=param.dtype)))
 
 

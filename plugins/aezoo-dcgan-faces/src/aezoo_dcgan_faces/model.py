@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from aezoo.modeling import inference
+
 
 def _stages(image_size: int) -> int:
     stages = int(round(math.log2(image_size / 4))) if image_size >= 8 else 0
@@ -110,16 +112,11 @@ class DCGAN(nn.Module):
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         return torch.randn(n, self.nz, generator=generator)
 
-    @torch.no_grad()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, C, H, W) in [0, 1] from latent codes; the generator runs in eval mode
         (BatchNorm running statistics), so each image depends on its own code only."""
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
+        with inference(self.generator):
             return self(z).clamp(0, 1)
-        finally:
-            self.generator.train(was_training)
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
@@ -128,20 +125,15 @@ class DCGAN(nn.Module):
             raise ValueError(f"sample() takes a number of images n >= 0, got {n!r}.")
         return self.generate(self.latent(n, seed))
 
-    @torch.no_grad()
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """The discriminator's logit for each image (N, C, H, W) in [0, 1], in eval mode."""
         expected = (self.channels, self.image_size, self.image_size)
         if images.dim() != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"discriminate() takes images shaped (N, {', '.join(map(str, expected))}), "
                              f"got {tuple(images.shape)}.")
-        was_training = self.discriminator.training
-        self.discriminator.eval()
-        try:
+        with inference(self.discriminator):
             param = next(self.discriminator.parameters())
             return self.discriminator(images.to(device=param.device, dtype=param.dtype) * 2 - 1)
-        finally:
-            self.discriminator.train(was_training)
 
 
 def build(image_size: int = 64, channels: int = 3, nz: int = 100, ngf: int = 64, ndf: int = 64) -> DCGAN:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from aezoo.modeling import image_batch, inference
+
 
 class FCDenoisingAE(nn.Module):
     """Linear(784 -> 1176), leaky_relu, Linear(1176 -> 784), sigmoid: 1.5x overcomplete."""
@@ -22,22 +24,11 @@ class FCDenoisingAE(nn.Module):
         hidden = nn.functional.leaky_relu(self.encoder(flat), self.negative_slope)
         return torch.sigmoid(self.decoder(hidden)).reshape(images.shape)
 
-    @torch.no_grad()
     def denoise(self, images: torch.Tensor) -> torch.Tensor:
         """Clean up (N, C, H, W) or (N, H, W) float images in [0, 1]; returns the same shape."""
-        channels, height, width = self.image_shape
-        if not torch.is_tensor(images) or not images.is_floating_point():
-            raise TypeError("denoise() takes a float tensor of images in [0, 1].")
-        squeeze = images.dim() == 3 and channels == 1
-        batch = images.unsqueeze(1) if squeeze else images
-        if batch.dim() != 4 or tuple(batch.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"denoise() takes images shaped (N, {channels}, {height}, {width})"
-                + (f" or (N, {height}, {width})" if channels == 1 else "")
-                + f", got {tuple(images.shape)}."
-            )
-        param = next(self.parameters())
-        restored = self(batch.to(device=param.device, dtype=param.dtype)).to(images.device, images.dtype)
+        batch, squeeze = image_batch(self, images, "denoise")
+        with inference(self):
+            restored = self(batch).to(images.device, images.dtype)
         return restored.squeeze(1) if squeeze else restored
 
 

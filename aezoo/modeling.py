@@ -1,0 +1,43 @@
+"""Building blocks for a model's task API (``denoise``, ``encode``, ``sample``...), shared by the
+first-party models and open to third-party ones: the same input checks and the same inference
+mode everywhere. Imported by model modules only (it imports torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+
+@contextmanager
+def inference(module: nn.Module) -> Iterator[None]:
+    """Eval mode (BatchNorm running statistics, no dropout) and no gradients; the module's mode
+    is restored afterwards, so a task call in the middle of training changes nothing."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)
+
+
+def image_batch(module: nn.Module, images: torch.Tensor, caller: str) -> tuple[torch.Tensor, bool]:
+    """Check float images against ``module.image_shape`` (C, H, W); grayscale may come as (N, H, W).
+    Returns the (N, C, H, W) batch on the module's device and dtype, and whether a channel axis
+    was added (so the caller can give back the shape it was given)."""
+    channels, height, width = module.image_shape
+    if not torch.is_tensor(images) or not images.is_floating_point():
+        raise TypeError(f"{caller}() takes a float tensor of images in [0, 1].")
+    squeeze = images.dim() == 3 and channels == 1
+    batch = images.unsqueeze(1) if squeeze else images
+    if batch.dim() != 4 or tuple(batch.shape[1:]) != tuple(module.image_shape):
+        raise ValueError(
+            f"{caller}() takes images shaped (N, {channels}, {height}, {width})"
+            + (f" or (N, {height}, {width})" if channels == 1 else "")
+            + f", got {tuple(images.shape)}."
+        )
+    param = next(module.parameters())
+    return batch.to(device=param.device, dtype=param.dtype), squeeze
