@@ -51,6 +51,10 @@ class WeightsUnavailableError(AezooError):
     """Pretrained weights cannot be had: offline and not cached, hub unreachable, or none published."""
 
 
+class TaskNotSupportedError(AezooError):
+    """The model does not do what was asked (e.g. sampling from a denoiser)."""
+
+
 class DatasetUnavailableError(AezooError):
     """A data set cannot be had on this machine (needs a download or a file)."""
 

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import AezooError
+from ..errors import TaskNotSupportedError
 from .output import echo_json
-
-
-class TaskNotSupportedError(AezooError):
-    """The model does not do what the command asks (e.g. sampling from a denoiser)."""
 
 
 def _load_for(name: str, method: str, device: str):  # noqa: ANN202
