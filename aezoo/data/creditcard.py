@@ -1,10 +1,18 @@
-"""The credit-card fraud schema: the real ULB file (``creditcard.csv``) and aezoo's seeded synthetic stand-in.
+"""The credit-card fraud data: the real ULB file (``creditcard.csv``) on a time split, and aezoo's seeded
+synthetic stand-in.
 
 The real data (284,807 card transactions made by European cardholders over two days in
-September 2013, 492 frauds) has 31 columns: ``Time`` (seconds since the first transaction),
-``V1`` .. ``V28`` (the principal components of confidential features), ``Amount`` (euros) and
-``Class`` (1 = fraud). It cannot be downloaded without a Kaggle account, so aezoo does not
-fetch it: :func:`creditcard_csv` reads a copy the user supplies and checks its schema.
+September 2013, 492 frauds; Worldline and the ULB Machine Learning Group) has 31 columns:
+``Time`` (seconds since the first transaction), ``V1`` .. ``V28`` (the principal components of
+confidential features), ``Amount`` (euros) and ``Class`` (1 = fraud). Its Kaggle copy is listed under
+the Database Contents License (DbCL) v1.0. :func:`creditcard` reads it from a path (schema checked
+by column name; a file of the known size must have the known sha256) or fetches the OpenML copy
+(data set "creditcard") through scikit-learn when online.
+
+Protocol (:func:`time_split`): rows sorted by Time (stable, so rows with equal times keep their file
+order); the first 80 % are the training split, the last 20 % the test split. Every training row
+is no later than every test row, so nothing from the future leaks into training. The training
+split keeps its frauds with their labels; anomaly models fit its normal rows only.
 
 :func:`generate_creditcard` makes SYNTHETIC transactions with exactly that schema, seeded and
 deterministic, so models can be trained and tested anywhere. What it imitates from the real
@@ -16,17 +24,13 @@ factors mapped through a fixed random network, plus noise). Frauds start from th
 factors and leave that manifold in one of two ways: "mixed" frauds (60 %) take a random share of
 their features from another transaction, so every single feature looks typical and only the
 joint structure breaks; "pattern" frauds (40 %) are pushed along one of three fixed directions by
-a heavy-tailed, often small, amount. Frauds also have smaller amounts and more night activity.
-So frauds are learnable from normal behaviour but not trivially: on the default 200,000 rows
-(seed 0, held-out rows index % 5 == 4, 81 frauds) a per-feature z-score norm reaches ROC AUC
-0.91 and average precision 0.20, IsolationForest 0.90 and 0.28, PyOD's AutoEncoder 0.92 and 0.64,
-the shipped fc-ae-fraud 0.94 and 0.62 (benchmarks/anomaly_vs_pyod.py --synthetic), and a share
-of frauds stays indistinguishable from normal transactions. None of it is real data.
+a heavy-tailed, often small, amount. None of it is real data.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +47,12 @@ COLUMNS: tuple[str, ...] = (*FEATURES, LABEL)
 REAL_ROWS, REAL_FRAUDS = 284_807, 492
 FRAUD_RATE = REAL_FRAUDS / REAL_ROWS  # 0.1727 %
 DOWNLOAD = "https://www.kaggle.com/datasets/mlg-ulb/creditcardfraud"
+LICENSE = "Database Contents License (DbCL) v1.0"
+# The known creditcard.csv (the Kaggle file): its size and sha256.
+KNOWN_SIZE = 150_828_752
+KNOWN_SHA256 = "76274b691b16a6c49d3f159c883398e03ccd6d1ee12d9d8ee38f4b4b98551a89"
+OPENML_NAME, OPENML_VERSION = "creditcard", 1
+TRAIN_SHARE = 0.8
 SYNTHETIC_ROWS = 200_000
 TWO_DAYS = 172_800.0
 
@@ -58,8 +68,12 @@ class CreditCardSchemaError(DatasetUnavailableError, ValueError):
     or has columns the schema does not know."""
 
 
+class CreditCardChecksumError(DatasetUnavailableError):
+    """A file the size of the known creditcard.csv whose sha256 differs: a damaged or altered copy."""
+
+
 def default_path() -> Path:
-    """Where ``creditcard_csv()`` looks when no path is given: ``$AEZOO_HOME/datasets/creditcard/creditcard.csv``."""
+    """Where ``creditcard()`` looks first when no path is given: ``$AEZOO_HOME/datasets/creditcard/creditcard.csv``."""
     from ..settings import aezoo_home
 
     return aezoo_home() / "datasets" / "creditcard" / "creditcard.csv"
@@ -68,14 +82,13 @@ def default_path() -> Path:
 def _missing_file(path: Path) -> DatasetUnavailableError:
     return DatasetUnavailableError(
         f"The credit-card fraud data is not at {path}.",
-        f"It cannot be downloaded automatically: get creditcard.csv (284,807 rows, 150 MB) from {DOWNLOAD} "
-        f"(free Kaggle account), then pass its path (aezoo finetune fc-ae-fraud --data path/to/creditcard.csv, "
-        f"or load_dataset('creditcard', path=...)) or save it as {default_path()}. Without it, use "
-        "'synthetic-creditcard' (synthetic transactions with the same schema).",
+        f"Get creditcard.csv (284,807 rows, 150 MB) from {DOWNLOAD} and pass its path "
+        "(aezoo train fc-ae-fraud --data path/to/creditcard.csv, or load_dataset('creditcard', path=...)); "
+        "without a path aezoo fetches the OpenML copy when online.",
     )
 
 
-def check_schema(columns: list[str], *, source: str, require_label: bool = True) -> None:
+def check_schema(columns: Sequence[Any], *, source: str, require_label: bool = True) -> None:
     """Raise ``CreditCardSchemaError`` naming every missing and unexpected column."""
     expected = list(COLUMNS if require_label else FEATURES)
     present = [str(c) for c in columns]
@@ -94,6 +107,42 @@ def check_schema(columns: list[str], *, source: str, require_label: bool = True)
         )
 
 
+def has_schema(columns: Sequence[Any]) -> bool:
+    """Whether a table's columns are exactly the creditcard.csv schema (any order)."""
+    return sorted(str(c) for c in columns) == sorted(COLUMNS)
+
+
+def _check_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    pandas = require("pandas", "pandas", "creditcard")
+    check_schema(list(frame.columns), source=source)
+    bad = [c for c in COLUMNS if not pandas.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise CreditCardSchemaError(f"{source}: columns {bad} are not numeric.", "Check the file for stray text.")
+    if frame[list(COLUMNS)].isna().to_numpy().any():
+        raise CreditCardSchemaError(f"{source} has empty or NaN cells.", "Drop or fill those rows first.")
+    labels = set(frame[LABEL].unique().tolist())
+    if not labels <= {0, 1}:
+        raise CreditCardSchemaError(f"{source}: column Class holds {sorted(labels)[:5]}, not only 0 and 1.",
+                                    "Fix the labels.")
+    return frame[list(COLUMNS)]
+
+
+def verify_file(path: Path) -> bool:
+    """True when ``path`` is the known creditcard.csv. A file of the known size is hashed, and a
+    different sha256 is a ``CreditCardChecksumError``; a file of another size is just not the known file."""
+    if path.stat().st_size != KNOWN_SIZE:
+        return False
+    from ..integrity import sha256_of
+
+    digest = sha256_of(path)
+    if digest != KNOWN_SHA256:
+        raise CreditCardChecksumError(
+            f"{path} has the size of the known creditcard.csv but sha256 {digest}, not {KNOWN_SHA256}.",
+            f"The copy is damaged or altered: download creditcard.csv again from {DOWNLOAD}.",
+        )
+    return True
+
+
 def read_creditcard(path: str | Path) -> pd.DataFrame:
     """Read a creditcard.csv (plain or .gz) and check its schema; columns in schema order."""
     path = Path(path)
@@ -104,34 +153,109 @@ def read_creditcard(path: str | Path) -> pd.DataFrame:
         frame = pandas.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise DatasetUnavailableError(f"{path} could not be read as CSV ({exc}).", "Check the file.") from exc
-    check_schema(list(frame.columns), source=str(path))
-    bad = [c for c in COLUMNS if not pandas.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        raise CreditCardSchemaError(f"{path}: columns {bad} are not numeric.", "Check the file for stray text.")
-    if frame[list(COLUMNS)].isna().to_numpy().any():
-        raise CreditCardSchemaError(f"{path} has empty or NaN cells.", "Drop or fill those rows first.")
-    labels = set(frame[LABEL].unique().tolist())
-    if not labels <= {0, 1}:
-        raise CreditCardSchemaError(f"{path}: column Class holds {sorted(labels)[:5]}, not only 0 and 1.",
-                                    "Fix the labels.")
-    return frame[list(COLUMNS)]
+    return _check_frame(frame, str(path))
 
 
-def creditcard_csv(path: str | Path | None = None) -> Splits:
-    """The real ULB credit-card fraud data from a local ``creditcard.csv``, schema-checked.
+def fetch_openml_frame(timeout: float = 10.0) -> pd.DataFrame:
+    """The OpenML copy of the data (data set "creditcard", version 1) through scikit-learn's
+    ``fetch_openml`` (cached under scikit-learn's data home). Offline it fails within seconds."""
+    import socket
 
-    Split as every aezoo data set: rows with index % 5 == 4 (the file is sorted by Time) are held out.
+    datasets = require("sklearn.datasets", "scikit-learn", "creditcard")
+    require("pandas", "pandas", "creditcard")
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        bunch = datasets.fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=True, n_retries=1, delay=0.1)
+    except Exception as exc:  # noqa: BLE001 - urllib, HTTP and OpenML errors all mean "not available here"
+        raise DatasetUnavailableError(
+            f"Could not fetch the credit-card fraud data from OpenML ({type(exc).__name__}: {exc}).",
+            f"Offline? Pass the file instead: path=path/to/creditcard.csv (from {DOWNLOAD}).",
+        ) from exc
+    finally:
+        socket.setdefaulttimeout(previous)
+    frame = bunch.frame.copy()
+    if LABEL in frame.columns:
+        frame[LABEL] = frame[LABEL].astype(str).str.strip("'\"").astype("int64")
+    for column in FEATURES:
+        if column in frame.columns:
+            frame[column] = frame[column].astype("float64")
+    frame = _check_frame(frame, "The OpenML copy of creditcard")
+    if len(frame) != REAL_ROWS or int(frame[LABEL].sum()) != REAL_FRAUDS:
+        raise CreditCardSchemaError(
+            f"The OpenML copy of creditcard has {len(frame):,} rows and {int(frame[LABEL].sum())} frauds, "
+            f"not {REAL_ROWS:,} and {REAL_FRAUDS}.", "Pass the Kaggle file instead: path=path/to/creditcard.csv.")
+    return frame
+
+
+def time_split(time: Any, train_share: float = TRAIN_SHARE) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (train, test) of the time split: stable sort by ``time``, the first
+    ``train_share`` of the rows train, the rest test."""
+    import numpy as np
+
+    order = np.argsort(np.asarray(time), kind="stable")
+    cut = int(len(order) * train_share)
+    return order[:cut], order[cut:]
+
+
+def creditcard(path: str | Path | None = None, features: Sequence[str] | None = None,
+               label: str | None = LABEL) -> Splits:
+    """The real ULB credit-card fraud data on the time split (first 80 % by Time train, last 20 % test).
+
+    ``path``: a creditcard.csv (schema checked; checksum checked when its size is the known file's);
+    without it ``$AEZOO_HOME/datasets/creditcard/creditcard.csv`` if present, else the OpenML copy.
+    ``features``: the columns a model reads (a subset of Time, V1..V28, Amount, in its order).
     """
-    from .tabular import table_splits
+    from .tabular import TableDataset
 
-    path = Path(path) if path is not None else default_path()
-    frame = read_creditcard(path)
-    return table_splits(
-        frame[list(FEATURES)].to_numpy("float32"), frame[LABEL].to_numpy("int64"), features=FEATURES, label=LABEL,
-        name="creditcard",
-        description=f"the ULB credit-card fraud data ({path.name}: {len(frame):,} real transactions, "
-                    f"{int(frame[LABEL].sum()):,} frauds)",
+    del label  # the label column is always Class
+    if path is None and default_path().is_file():
+        path = default_path()
+    known = False
+    if path is not None:
+        path = Path(path)
+        frame = read_creditcard(path)
+        known = verify_file(path)
+        source = (f"{path.name}, the known creditcard.csv (sha256 {KNOWN_SHA256[:12]}...)" if known else
+                  f"{path.name}, a file with the creditcard.csv schema that is NOT the known file "
+                  f"({path.stat().st_size:,} bytes, not {KNOWN_SIZE:,})")
+    else:
+        frame = fetch_openml_frame()
+        source = f"the OpenML copy (data set '{OPENML_NAME}', version {OPENML_VERSION})"
+    columns = list(FEATURES if features is None else features)
+    unknown = [c for c in columns if c not in FEATURES]
+    if unknown or not columns:
+        raise CreditCardSchemaError(f"The model reads columns {unknown or columns} that creditcard.csv lacks.",
+                                    "Use a model configured for Time, V1..V28, Amount (or a subset).")
+    import numpy as np
+    import torch
+
+    x = torch.from_numpy(np.array(frame[columns].to_numpy("float32")))
+    y = torch.from_numpy(np.array(frame[LABEL].to_numpy("int64")))
+    train, test = time_split(frame["Time"].to_numpy())
+    train_t, test_t = torch.from_numpy(train), torch.from_numpy(test)
+    times = frame["Time"].to_numpy()
+    train_set = TableDataset(x[train_t], y[train_t], columns, LABEL, True)
+    test_set = TableDataset(x[test_t], y[test_t], columns, LABEL, True)
+
+    def count(rows: np.ndarray) -> str:
+        frauds = int(y[torch.from_numpy(rows)].sum())
+        return f"{len(rows):,} rows, {frauds:,} frauds"
+
+    split = (f"time split: rows sorted by Time (stable); train = the first {100 * TRAIN_SHARE:g} % ({count(train)}; "
+             f"Time {times[train].min():g} to {times[train].max():g} s; only its {len(train) - int(y[train_t].sum()):,} "
+             f"normal rows are fitted), test = the last {100 - 100 * TRAIN_SHARE:g} % ({count(test)}; Time "
+             f"{times[test].min():g} to {times[test].max():g} s); no test row is earlier than any training row")
+    return Splits(
+        train=train_set, test=test_set, name="creditcard",
+        description=(f"the ULB credit-card fraud data ({source}: {len(frame):,} real transactions, "
+                     f"{int(frame[LABEL].sum()):,} frauds; {LICENSE})"),
+        split=split,
+        meta={"features": columns, "label": LABEL, "known_file": known},
     )
+
+
+creditcard_csv = creditcard  # the name this loader had before the time split
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ class TableDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.x[index], self.y[index]
 
+    @property
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rows, labels): the training engine slices batches from them."""
+        return self.x, self.y
+
     def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         return list(zip(self.x[indices], self.y[indices], strict=True))  # one gather per batch, not per row
 
@@ -183,7 +188,11 @@ def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: st
 
 def csv_table(path: str | Path, label: str | None = None, features: Sequence[str] | None = None) -> Splits:
     """Any CSV table (plain or .gz). ``label`` names an optional 0/1 label column (1 = anomaly); with
-    ``features`` the columns are checked by name (a model passes the names it was built for)."""
+    ``features`` the columns are checked by name (a model passes the names it was built for).
+
+    A file with exactly the creditcard.csv columns (Time, V1..V28, Amount, Class) is the credit-card
+    fraud data and gets its protocol, the time split of ``aezoo.data.creditcard.creditcard``, so
+    ``aezoo evaluate fc-ae-fraud --data path/to/creditcard.csv`` measures what the card states."""
     path = Path(path)
     if not path.is_file():
         raise DatasetUnavailableError(f"No CSV file at {path}.", "Check the path.")
@@ -192,5 +201,9 @@ def csv_table(path: str | Path, label: str | None = None, features: Sequence[str
         frame = pandas.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise DatasetUnavailableError(f"{path} could not be read as CSV ({exc}).", "Check the file.") from exc
+    from .creditcard import LABEL, creditcard, has_schema
+
+    if has_schema(frame.columns) and label in (None, LABEL):
+        return creditcard(path, features=features)  # a creditcard.csv gets its own protocol: the time split
     return frame_splits(frame, features=features, label=label, name=path.name,
                         description=f"{path.name}: {len(frame):,} rows from a CSV file")

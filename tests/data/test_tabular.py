@@ -1,5 +1,5 @@
-"""Tabular loaders: scikit-learn's breast cancer and digits, CSV tables, the creditcard.csv schema
-check, and the seeded synthetic credit-card generator."""
+"""Tabular loaders: scikit-learn's breast cancer and digits, CSV tables, and the seeded synthetic
+credit-card generator (the real creditcard.csv loader: test_creditcard.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from aezoo.data.creditcard import (
     FEATURES,
     FRAUD_RATE,
     REAL_V_STD,
-    CreditCardSchemaError,
-    creditcard_csv,
     generate_creditcard,
     synthetic_creditcard,
     synthetic_creditcard_frame,
@@ -84,53 +82,6 @@ def test_synthetic_splits_are_labelled_synthetic():
     assert "SYNTHETIC" in splits.description and "NOT real" in splits.description
     assert splits.train.features == FEATURES and splits.train.label == "Class"
     assert len(splits.test) == 400
-
-
-def _write_creditcard(path, frame) -> str:
-    frame.to_csv(path, index=False)
-    return str(path)
-
-
-def test_creditcard_csv_reads_a_file_with_the_schema(tmp_path):
-    frame = synthetic_creditcard_frame(500, seed=3, fraud_rate=0.02)
-    path = _write_creditcard(tmp_path / "creditcard.csv", frame[list(reversed(COLUMNS))])  # any column order
-    splits = load_dataset("creditcard", path=path)
-    assert splits.train.features == FEATURES
-    assert np.allclose(splits.train.x.numpy()[0], frame.loc[0, list(FEATURES)].to_numpy(), rtol=1e-6)
-    assert int(splits.train.y.sum() + splits.test.y.sum()) == 10
-    assert "creditcard.csv" in splits.description
-
-
-def test_creditcard_csv_names_missing_and_extra_columns(tmp_path):
-    frame = synthetic_creditcard_frame(50, seed=3).drop(columns=["V3", "Class"])
-    frame["merchant"] = 1.0
-    path = _write_creditcard(tmp_path / "bad.csv", frame)
-    with pytest.raises(CreditCardSchemaError) as error:
-        creditcard_csv(path)
-    message = str(error.value)
-    assert "missing columns ['V3', 'Class']" in message and "unexpected columns ['merchant']" in message
-    assert isinstance(error.value, DatasetUnavailableError)
-
-
-def test_creditcard_csv_checks_labels_and_values(tmp_path):
-    frame = synthetic_creditcard_frame(50, seed=3)
-    frame.loc[4, "Class"] = 2
-    with pytest.raises(CreditCardSchemaError, match="not only 0 and 1"):
-        creditcard_csv(_write_creditcard(tmp_path / "labels.csv", frame))
-    frame = synthetic_creditcard_frame(50, seed=3).astype({"V1": object})
-    frame.loc[2, "V1"] = "abc"
-    with pytest.raises(CreditCardSchemaError, match="not numeric"):
-        creditcard_csv(_write_creditcard(tmp_path / "text.csv", frame))
-
-
-def test_missing_creditcard_file_says_where_to_get_it(tmp_path, monkeypatch):
-    with pytest.raises(DatasetUnavailableError) as error:
-        creditcard_csv(tmp_path / "nowhere" / "creditcard.csv")
-    assert "kaggle.com/datasets/mlg-ulb/creditcardfraud" in str(error.value)
-    assert "--data path/to/creditcard.csv" in str(error.value)
-    monkeypatch.setenv("AEZOO_HOME", str(tmp_path / "home"))
-    with pytest.raises(DatasetUnavailableError, match="datasets/creditcard/creditcard.csv"):
-        load_dataset("creditcard")  # no path: the default location under AEZOO_HOME
 
 
 def test_csv_table_with_and_without_labels(tmp_path):
