@@ -74,8 +74,9 @@ def read_config(folder: Path) -> CheckpointConfig:
     return CheckpointConfig(doc["architecture"], doc["config"], preprocessing)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a unique temporary file beside ``path`` and rename it into place."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write to a unique temporary file beside ``path`` and rename it into place. ``durable``
+    also flushes it to the disk first (fsync): skipped only for state a later write supersedes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
@@ -84,15 +85,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide shared files from other users
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+def save_tensors(
+    tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None, *, durable: bool = True
+) -> None:
     from safetensors.torch import save
 
     seen: set[int] = set()
@@ -103,7 +107,7 @@ def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[st
             tensor = tensor.clone()
         seen.add(tensor.untyped_storage().data_ptr())
         contiguous[key] = tensor
-    atomic_write(Path(path), save(contiguous, metadata=metadata))
+    atomic_write(Path(path), save(contiguous, metadata=metadata), durable=durable)
 
 
 def save_checkpoint(

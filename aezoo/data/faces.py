@@ -69,18 +69,24 @@ CELEBA_URL = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_DOWNLOAD_TIMEOUT_S = 30.0  # per socket operation while torchvision downloads, so a dead network fails
 
 
+# The official CelebA partition, by image id (list_eval_partition.txt says the same by file name).
+CELEBA_TRAIN_END = 162_771  # ids 1 .. 162,770 are training images
+CELEBA_TEST_START = 182_638  # ids 182,638 .. 202,599 are test images; the ids between are validation
+CELEBA_WIDTH = 178  # the aligned images are 178x218; the face square is 178x178, centred vertically
+
+
 def celeba(
     path: str | None = None, image_size: int = 64, channels: int = 3, download: bool = True,
     crop: str | int = "square",
 ) -> Splits:
-    """CelebA's aligned faces (178x218), centre-cropped to a square (``crop="square"``, the
-    largest one: 178x178; or an int such as 148, as PyTorch-VAE cuts), then resized to
-    ``image_size`` and converted to ``channels``.
+    """CelebA's aligned faces: each image cut to its centred face square (178x178 in a 178x218
+    image, scaled in proportion for smaller copies), resized to ``image_size``, converted to
+    ``channels``, split by the official partition of the image ids (the file names).
 
-    ``path``: a folder such as ``img_align_celeba/`` (or the folder above it). The official split
-    (train = partition 0, test = partition 2) is used when ``list_eval_partition.txt`` lies in or
-    next to it; otherwise index % 5 == 4 is held out. Without ``path``, torchvision's CelebA
-    downloads into ``$AEZOO_HOME/datasets/celeba`` (Google Drive; needs a network and ``gdown``).
+    ``path``: a folder holding img_align_celeba images, searched recursively, so a folder with
+    copies of two sizes works; an id found twice is read from its largest copy. ``crop`` may be a
+    side in pixels of the 178-wide original (PyTorch-VAE cuts 148), scaled like the image.
+    Without ``path``, torchvision's CelebA downloads into ``$AEZOO_HOME/datasets/celeba``.
     """
     from ..errors import DatasetUnavailableError
     from ..settings import aezoo_home
@@ -96,65 +102,78 @@ def celeba(
         raise DatasetUnavailableError(
             f"CelebA is not in {root} and could not be downloaded through torchvision "
             f"({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}).",
-            f"Download img_align_celeba.zip (and Eval/list_eval_partition.txt) from {CELEBA_URL}, unzip it and pass "
-            "its folder: aezoo.data.load_dataset('celeba', path='.../img_align_celeba'); or, with a network, "
-            "'pip install gdown' and try again.",
+            f"Download img_align_celeba.zip from {CELEBA_URL}, unzip it and pass its folder: "
+            "aezoo.data.load_dataset('celeba', path='.../img_align_celeba') or --data celeba:PATH; or, with a "
+            "network, 'pip install gdown' and try again.",
         ) from exc
     return _celeba_folder(root / "celeba" / "img_align_celeba", image_size, channels, crop)
 
 
-def _celeba_folder(folder: Path, image_size: int, channels: int, crop: str | int) -> Splits:
-    import torch
+def celeba_partition(image_id: int) -> str:
+    """"train", "validation" or "test" for a CelebA image id, as the official partition says."""
+    if image_id < CELEBA_TRAIN_END:
+        return "train"
+    return "test" if image_id >= CELEBA_TEST_START else "validation"
 
+
+def celeba_files(folder: Path) -> dict[int, Path]:
+    """CelebA image files under ``folder`` by id (their file name); the largest copy of an id wins."""
     from ..errors import DatasetUnavailableError
-    from .images import ByteImages, image_files, read_images
+    from .images import image_files
 
-    if (folder / "img_align_celeba").is_dir():
-        folder = folder / "img_align_celeba"
     if not folder.is_dir():
         raise DatasetUnavailableError(
             f"No CelebA folder at {folder}.",
             f"Pass path= the unzipped img_align_celeba folder (from {CELEBA_URL}).",
         )
-    files = image_files(folder)
-    if not files:
+    by_id: dict[int, Path] = {}
+    for file in image_files(folder):
+        if not file.stem.isdigit():
+            raise DatasetUnavailableError(
+                f"{file} is not a CelebA image: CelebA files are named by image id (e.g. 000001.jpg).",
+                "Pass the img_align_celeba folder itself, or use --data PATH (image-folder) for other images.",
+            )
+        image_id = int(file.stem)
+        if image_id not in by_id or file.stat().st_size > by_id[image_id].stat().st_size:
+            by_id[image_id] = file
+    if not by_id:
         raise DatasetUnavailableError(
             f"The folder {folder} holds no images.",
             f"Pass path= the unzipped img_align_celeba folder (from {CELEBA_URL}).",
         )
+    return dict(sorted(by_id.items()))
+
+
+def _celeba_folder(folder: Path, image_size: int, channels: int, crop: str | int) -> Splits:
+    import torch
+
+    from .images import ByteImages, read_images
+
+    files = celeba_files(folder)
+    parts: dict[str, list[Path]] = {"train": [], "validation": [], "test": []}
+    for image_id, file in files.items():
+        parts[celeba_partition(image_id)].append(file)
     shape = f"{image_size}x{image_size}{' RGB' if channels == 3 else ' grayscale' if channels == 1 else ''}"
-    cut = "the largest centred square" if crop == "square" else f"a centred {crop}x{crop} square"
-    description = f"CelebA aligned faces ({len(files):,} images from {folder.name}/), {cut} resized to {shape}"
-    partition = _celeba_partition(folder)
-    if partition is not None:
-        train = [f for f in files if partition.get(f.name) == 0]
-        test = [f for f in files if partition.get(f.name) == 2]
-        if train and test:
-            def part(chosen: list[Path]) -> ByteImages:
-                labels = torch.zeros(len(chosen), dtype=torch.long)
-                return ByteImages(read_images(chosen, image_size, channels, crop), labels)
+    cut = "the centred face square (178x178 of 178x218)" if crop == "square" else f"a centred {crop}x{crop} square"
 
-            return Splits(
-                train=part(train), test=part(test),
-                name="celeba", description=description,
-                split=f"the official split (list_eval_partition.txt): train {len(train):,} images (partition 0), "
-                      f"test {len(test):,} images (partition 2); the validation partition is not used",
-            )
-    images = read_images(files, image_size, channels, crop)
-    splits = split_by_index(images, "celeba", description, torch.zeros(len(files), dtype=torch.long))
-    splits.train = ByteImages(*splits.train.tensors)
-    splits.test = ByteImages(*splits.test.tensors)
-    return splits
+    def read(chosen: list[Path]) -> ByteImages:
+        pixels = read_images(chosen, image_size, channels, _crop_for(crop))
+        return ByteImages(pixels, torch.zeros(len(chosen), dtype=torch.long))
+
+    counts = {k: len(v) for k, v in parts.items()}
+    return Splits(
+        train=read(parts["train"]), test=read(parts["test"]), name="celeba",
+        description=f"CelebA aligned faces ({len(files):,} images under {folder.name}/), {cut} resized to {shape}",
+        split=(f"the official CelebA partition by image id: train {counts['train']:,} images (ids < "
+               f"{CELEBA_TRAIN_END:,}), test {counts['test']:,} images (ids >= {CELEBA_TEST_START:,}); the "
+               f"{counts['validation']:,} validation images are not used"),
+        meta={"root": str(folder), "counts": counts},
+    )
 
 
-def _celeba_partition(folder: Path) -> dict[str, int] | None:
-    """``list_eval_partition.txt`` (file name -> 0 train, 1 valid, 2 test) in or next to ``folder``."""
-    for candidate in (folder / "list_eval_partition.txt", folder.parent / "list_eval_partition.txt",
-                      folder.parent / "Eval" / "list_eval_partition.txt"):
-        if candidate.is_file():
-            rows = (line.split() for line in candidate.read_text(encoding="utf-8").splitlines())
-            return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()}
-    return None
+def _crop_for(crop: str | int) -> str | float:
+    """An int crop is given in pixels of the 178-wide original: keep it as a share of the width."""
+    return crop if isinstance(crop, str) else int(crop) / CELEBA_WIDTH
 
 
 @contextmanager

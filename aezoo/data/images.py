@@ -95,7 +95,7 @@ def image_files(folder: Path) -> list[Path]:
     )
 
 
-def read_images(files: list[Path], image_size: int, channels: int, crop: str | int | None = None):  # noqa: ANN201
+def read_images(files: list[Path], image_size: int, channels: int, crop: str | int | float | None = None):  # noqa: ANN201
     """Decode ``files`` with PIL into one uint8 tensor (N, channels, image_size, image_size).
 
     ``crop``: None resizes the whole image (a non-square one is stretched); ``"square"`` first cuts
@@ -132,11 +132,13 @@ def read_images(files: list[Path], image_size: int, channels: int, crop: str | i
     return out
 
 
-def _center_crop(picture, crop: str | int | None):  # noqa: ANN001, ANN202 - a PIL image
+def _center_crop(picture, crop: str | int | float | None):  # noqa: ANN001, ANN202 - a PIL image
+    """``crop``: "square" (the largest centred square), a side in pixels (int), or a share of the
+    width (float), so one setting cuts the same region from copies of different sizes."""
     if crop is None:
         return picture
     width, height = picture.size
-    side = min(width, height) if crop == "square" else int(crop)
+    side = min(width, height) if crop == "square" else round(crop * width) if isinstance(crop, float) else int(crop)
     if side <= 0 or side > min(width, height):
         raise ValueError(f"cannot cut a centred {side}x{side} square from a {width}x{height} image")
     left, top = (width - side) // 2, (height - side) // 2
@@ -169,3 +171,12 @@ def image_folder(path: str | Path, image_size: int = 64, channels: int = 3, crop
     splits.test = ByteImages(*splits.test.tensors)
     splits.meta["root"] = str(folder)
     return splits
+    @property
+    def tensors(self):  # noqa: ANN201 - (uint8 images, labels): the training engine slices batches from them
+        return self.images, self.labels
+
+    @staticmethod
+    def decode(batch):  # noqa: ANN001, ANN205 - a sliced (uint8 images, labels) batch, as __getitem__ gives items
+        images, labels = batch
+        return [images.float().div(255.0), labels]
+

@@ -10,6 +10,12 @@ DistributedDataParallel so gradients are averaged in ``backward``, and rank 0 al
 and checkpoints. A step that calls submodules directly (``self.model.generator``) should call
 them through ``unwrap(self.model)`` and run its forward through ``self.model`` where gradients
 must be shared.
+
+Data held in memory (a TensorDataset, aezoo's uint8 image sets, tables: anything with a
+``tensors`` tuple) is moved to the training device once and batched by slicing a seeded
+permutation, in the same order a DataLoader with a seeded RandomSampler gives, without per-item
+work; other Datasets go through a DataLoader. Losses are checked for finiteness in bulk (one
+device sync per ``CHECK_EVERY`` steps, not one per step), so a GPU is never waiting on Python.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import math
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data.distributed import DistributedSampler
 
 from ..checkpoint import CheckpointConfig, save_checkpoint
 from ..errors import NonFiniteLossError, TrainingError
@@ -32,6 +41,9 @@ from .state import load_state, save_state
 from .steps import TrainingStep
 
 STATE_DIR = "training-state"
+CHECK_EVERY = 50  # steps between finiteness checks of the losses (each check is one device sync)
+DEVICE_DATA_LIMIT = 4 * 2**30  # in-memory data up to this many bytes moves to the GPU once
+EVAL_BATCH = 256
 
 
 @dataclass
@@ -64,11 +76,63 @@ def seed_everything(seed: int) -> None:
         pass
 
 
-def _loader(data: Dataset, batch_size: int, seed: int, epoch: int, world: int, *, shuffle: bool) -> DataLoader:
-    """Data order depends only on (seed, epoch): a resumed run sees what an uninterrupted one saw."""
-    if world > 1:
-        from torch.utils.data.distributed import DistributedSampler
+class Batches:
+    """Batches sliced from a data set's tensors in a given order: a DataLoader without per-item work.
 
+    ``data`` must have ``tensors`` (a tuple of tensors of equal length; ``decode(batch)``, if it
+    has one, turns a stored batch into what a step trains on, e.g. uint8 pixels into floats).
+    ``dataset`` keeps the original for steps that read whole splits (``loader.dataset``)."""
+
+    def __init__(self, data: Any, tensors: tuple[torch.Tensor, ...], batch_size: int, order: torch.Tensor | None) -> None:
+        self.dataset = data
+        self.tensors = tensors
+        self.batch_size = batch_size
+        self.order = order
+        self.decode = getattr(data, "decode", None)
+
+    def __len__(self) -> int:
+        count = len(self.order) if self.order is not None else len(self.tensors[0])
+        return math.ceil(count / self.batch_size)
+
+    def __iter__(self) -> Any:
+        count = len(self.order) if self.order is not None else len(self.tensors[0])
+        for start in range(0, count, self.batch_size):
+            if self.order is None:
+                batch = tuple(t[start : start + self.batch_size] for t in self.tensors)
+            else:
+                index = self.order[start : start + self.batch_size]
+                batch = tuple(t[index] for t in self.tensors)
+            yield self.decode(batch) if self.decode is not None else list(batch)
+
+
+def in_memory(data: Any, device: torch.device) -> tuple[torch.Tensor, ...] | None:
+    """The tensors of an in-memory data set, on ``device`` when they fit (else where they are)."""
+    tensors = getattr(data, "tensors", None)
+    if not isinstance(tensors, tuple) or not tensors or not all(torch.is_tensor(t) for t in tensors):
+        return None
+    if device.type != "cpu" and sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_DATA_LIMIT:
+        tensors = tuple(t.to(device) for t in tensors)
+    return tensors
+
+
+def _order(count: int, seed: int, epoch: int, rank: int, world: int) -> torch.Tensor:
+    """Data order depends only on (seed, epoch): a resumed run sees what an uninterrupted one saw.
+    One process: the permutation a seeded RandomSampler draws. Several: DistributedSampler's shard."""
+    if world > 1:
+        sampler = DistributedSampler(range(count), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+        sampler.set_epoch(epoch)
+        return torch.tensor(list(sampler), dtype=torch.long)
+    return torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+
+
+def _loader(data: Any, tensors: tuple[torch.Tensor, ...] | None, batch_size: int, seed: int, epoch: int,
+            rank: int, world: int, *, shuffle: bool) -> Any:
+    if tensors is not None:
+        order = _order(len(tensors[0]), seed, epoch, rank, world) if shuffle else None
+        if order is not None:
+            order = order.to(tensors[0].device)
+        return Batches(data, tensors, batch_size, order)
+    if world > 1:
         sampler = DistributedSampler(data, shuffle=shuffle, seed=seed)
         sampler.set_epoch(epoch)
         return DataLoader(data, batch_size=batch_size, sampler=sampler)
@@ -100,66 +164,109 @@ def fit(
     """
     output_dir = Path(output_dir)
     epochs = recipe.epochs if epochs is None else epochs
+    eval_every = max(1, int(recipe.options.get("eval_every", 1)))
     rank, world = _distributed()
     model, device = step.model, step.device
-    if device.type == "cpu":
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    seed_everything(recipe.seed)
-    step.prepare(train_data)  # before a resume restores the state, which then wins
-    result = FitResult(metrics={})
-    start_epoch = 0
-    state_dir = output_dir / STATE_DIR
-    if resume and (state := load_state(state_dir)) is not None:
-        start_epoch = _restore(step, state, result)
-        if start_epoch >= epochs:
-            raise TrainingError(
-                f"Nothing to train: {output_dir} already has {start_epoch} of {epochs} epochs.",
-                "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
-            )
-    if progress is None:
-        progress = sys.stderr.isatty() and rank == 0
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        step.model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    model.train()
-    started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
-    for epoch in range(start_epoch, epochs):
-        loader = _loader(train_data, recipe.batch_size, recipe.seed, epoch, world, shuffle=True)
-        bar = _progress(loader, epoch, epochs, progress)
-        step.start_epoch(epoch, epochs)
-        for batch in bar:
-            losses = step.train_batch(batch)
-            result.steps += 1
-            result.samples += _batch_len(batch)
-            bad = {k: float(v) for k, v in losses.items() if not math.isfinite(float(v))}
-            if bad:
-                raise NonFiniteLossError(
-                    f"Training stopped at step {result.steps} (epoch {epoch + 1}): non-finite loss {bad}.",
-                    f"The last good state is kept in {state_dir}; lower the learning rate or check the data for NaNs.",
-                    step=result.steps,
+    with _global_state(device):
+        seed_everything(recipe.seed)
+        step.prepare(train_data)  # before a resume restores the state, which then wins
+        result = FitResult(metrics={})
+        start_epoch = 0
+        state_dir = output_dir / STATE_DIR
+        if resume and (state := load_state(state_dir)) is not None:
+            start_epoch = _restore(step, state, result)
+            if start_epoch >= epochs:
+                raise TrainingError(
+                    f"Nothing to train: {output_dir} already has {start_epoch} of {epochs} epochs.",
+                    "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
                 )
-            if progress:
-                rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix({k: f"{float(v):.4g}" for k, v in losses.items()} | {"samples/s": f"{rate:.0f}"})
-        step.calibrate(train_data)
-        metrics = step.evaluate(_loader(test_data, 256, recipe.seed, epoch, 1, shuffle=False))
-        result.history.append({"epoch": epoch + 1, **metrics})
-        result.metrics, result.epochs = metrics, epoch + 1
-        result.seconds = seconds_before + time.perf_counter() - started
+        if progress is None:
+            progress = sys.stderr.isatty() and rank == 0
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            step.model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        train_tensors, test_tensors = in_memory(train_data, device), in_memory(test_data, device)
+
+        model.train()
+        started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
+        for epoch in range(start_epoch, epochs):
+            loader = _loader(train_data, train_tensors, recipe.batch_size, recipe.seed, epoch, rank, world,
+                             shuffle=True)
+            bar = _progress(loader, epoch, epochs, progress)
+            step.start_epoch(epoch, epochs)
+            pending: list[dict[str, torch.Tensor]] = []
+            for batch in bar:
+                pending.append(step.train_batch(batch))
+                result.steps += 1
+                result.samples += _batch_len(batch)
+                if len(pending) >= CHECK_EVERY:
+                    _check_finite(pending, result.steps, epoch, state_dir)
+                    if progress:
+                        rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
+                        shown = {k: f"{float(v):.4g}" for k, v in pending[-1].items()}
+                        bar.set_postfix(shown | {"samples/s": f"{rate:.0f}"})
+                    pending.clear()
+            _check_finite(pending, result.steps, epoch, state_dir)
+            step.calibrate(train_data)
+            last = epoch + 1 == epochs
+            if last or (epoch + 1) % eval_every == 0:
+                metrics = step.evaluate(_loader(test_data, test_tensors, EVAL_BATCH, recipe.seed, epoch, 0, 1,
+                                                shuffle=False))
+                result.history.append({"epoch": epoch + 1, **metrics})
+                result.metrics = metrics
+                if rank == 0 and not progress:
+                    shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+                    print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
+            result.epochs = epoch + 1
+            result.seconds = seconds_before + time.perf_counter() - started
+            if rank == 0:
+                save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
         if rank == 0:
-            save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result))
-            if not progress:
-                shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-                print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
-    if rank == 0:
-        plain = unwrap(model)
-        save_checkpoint(output_dir, plain, checkpoint)
-        result.artifacts = step.write_artifacts(output_dir, test_data)
-        if card is not None:
-            (output_dir / "README.md").write_text(card(result.metrics, result), encoding="utf-8")
+            plain = unwrap(model)
+            save_checkpoint(output_dir, plain, checkpoint)
+            result.artifacts = step.write_artifacts(output_dir, test_data)
+            if card is not None:
+                (output_dir / "README.md").write_text(card(result.metrics, result), encoding="utf-8")
     return result
+
+
+@contextmanager
+def _global_state(device: torch.device) -> Iterator[None]:
+    """Deterministic algorithms on the CPU (a seeded run is repeatable), cuDNN autotuning on a GPU,
+    for the run only: the caller's global torch settings are restored afterwards."""
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    benchmark = torch.backends.cudnn.benchmark
+    try:
+        if device.type == "cpu":
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        elif device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.benchmark = benchmark
+
+
+def _check_finite(pending: list[dict[str, torch.Tensor]], steps: int, epoch: int, state_dir: Path) -> None:
+    """Raise ``NonFiniteLossError`` naming the first step of ``pending`` with a non-finite loss
+    (one device sync for the whole list)."""
+    if not pending:
+        return
+    values = torch.stack([torch.stack([torch.as_tensor(v).float().reshape(()) for v in losses.values()])
+                          for losses in pending])
+    finite = torch.isfinite(values).all(1)
+    if bool(finite.all()):
+        return
+    first = int((~finite).nonzero()[0])
+    bad = {k: float(v) for k, v in pending[first].items() if not math.isfinite(float(v))}
+    at = steps - len(pending) + first + 1
+    raise NonFiniteLossError(
+        f"Training stopped at step {at} (epoch {epoch + 1}): non-finite loss {bad}.",
+        f"The last good state is kept in {state_dir}; lower the learning rate or check the data for NaNs.",
+        step=at,
+    )
 
 
 def _batch_len(batch: Any) -> int:
@@ -184,7 +291,8 @@ def _capture(step: TrainingStep, result: FitResult) -> dict[str, Any]:
     return {
         "model": unwrap(step.model).state_dict(),
         "optimizers": {name: opt.state_dict() for name, opt in step.optimizers.items()},
-        "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])},
+        "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
+                **({"cuda": torch.cuda.get_rng_state(step.device)} if step.device.type == "cuda" else {})},
         "progress": {"epoch": result.epochs, "steps": result.steps, "samples": result.samples,
                      "seconds": result.seconds, "history": result.history, "metrics": result.metrics},
     }
@@ -195,6 +303,8 @@ def _restore(step: TrainingStep, state: dict[str, Any], result: FitResult) -> in
     for name, optimizer in step.optimizers.items():
         optimizer.load_state_dict(state["optimizers"][name])
     torch.set_rng_state(state["rng"]["torch"])
+    if "cuda" in state["rng"] and step.device.type == "cuda":
+        torch.cuda.set_rng_state(state["rng"]["cuda"], step.device)
     random.setstate((3, tuple(state["rng"]["python"]), None))
     done = state["progress"]
     result.epochs, result.steps, result.samples = done["epoch"], done["steps"], done["samples"]

@@ -50,9 +50,11 @@ def unflatten(doc: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return doc
 
 
-def save_state(folder: Path, name: str, state: dict[str, Any]) -> Path:
+def save_state(folder: Path, name: str, state: dict[str, Any], *, durable: bool = True) -> Path:
     """Write ``state`` (nested dicts of tensors and JSON values) as ``folder/name/``, then point
-    ``folder/latest`` at it and remove older states."""
+    ``folder/latest`` at it and remove older states. ``durable=False`` skips the fsyncs: for the
+    states between epochs, which the next one replaces (a crash loses at most the epochs since the
+    last durable state, never its consistency: ``latest`` moves only after the state is complete)."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     tmp = folder / f".{name}.tmp"
@@ -60,11 +62,11 @@ def save_state(folder: Path, name: str, state: dict[str, Any]) -> Path:
     tmp.mkdir()
     tensors: dict[str, torch.Tensor] = {}
     skeleton = flatten(state, "s", tensors)
-    save_tensors(tensors, tmp / "state.safetensors")
-    atomic_write(tmp / "state.json", json.dumps(skeleton).encode())
+    save_tensors(tensors, tmp / "state.safetensors", durable=durable)
+    atomic_write(tmp / "state.json", json.dumps(skeleton).encode(), durable=durable)
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    atomic_write(folder / LATEST, name.encode())
+    atomic_write(folder / LATEST, name.encode(), durable=durable)
     for old in folder.iterdir():
         if old.is_dir() and old.name != name and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
