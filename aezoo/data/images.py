@@ -61,9 +61,145 @@ def mnist(root: str | None = None, download: bool = True) -> Splits:
     return _torchvision_digits("mnist", "MNIST", root, download)
 
 
-def fashion_mnist(root: str | None = None, download: bool = True) -> Splits:
-    """Fashion-MNIST (70,000 images), the data set of the series' notebook; downloads once."""
-    return _torchvision_digits("fashion-mnist", "FashionMNIST", root, download)
+FASHION_MNIST_SYSTEM_FOLDER = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+FASHION_MNIST_SOURCE = "github.com/zalandoresearch/fashion-mnist (MIT licence)"
+FASHION_MNIST_DOWNLOAD_TIMEOUT_S = 30.0  # per socket operation, so a dead network fails fast
+IDX_FILES = {  # split -> (images, labels), as the official archives name them
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_GET_FASHION_MNIST = (
+    "Pass path= a folder holding the four idx files (train-images-idx3-ubyte[.gz], ...), install them with "
+    "'apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or connect once so torchvision can download them."
+)
+
+
+def read_idx(path: str | Path):  # noqa: ANN201 - a numpy array (numpy is imported lazily)
+    """Read one idx file (the format of MNIST and Fashion-MNIST), gzipped or raw, into a numpy array.
+
+    The magic number, the element type, the dimensions and the exact payload size are checked, so
+    a truncated or foreign file is a ``DatasetUnavailableError`` naming it rather than garbage."""
+    import gzip
+    import zlib
+
+    import numpy
+
+    path = Path(path)
+
+    def bad(what: str) -> DatasetUnavailableError:
+        return DatasetUnavailableError(
+            f"{path} is not a valid idx file: {what}.", "Replace it with the original file (or pass path= another folder)."
+        )
+
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise bad(f"cannot read or decompress it ({exc.__class__.__name__}: {exc})") from exc
+    if len(raw) < 4 or raw[:2] != b"\x00\x00":
+        raise bad(f"magic number {raw[:4].hex() or 'missing'} does not start with two zero bytes")
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_DTYPES:
+        raise bad(f"unknown element type 0x{code:02x}")
+    if ndim == 0 or len(raw) < 4 + 4 * ndim:
+        raise bad(f"header promises {ndim} dimensions but is cut short")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = numpy.dtype(_IDX_DTYPES[code])
+    expected = int(numpy.prod(dims, dtype=numpy.int64)) * dtype.itemsize
+    payload = len(raw) - 4 - 4 * ndim
+    if payload != expected:
+        raise bad(f"dimensions {dims} need {expected:,} bytes of data, the file has {payload:,}")
+    return numpy.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _idx_file(folder: Path, stem: str) -> Path | None:
+    """``stem`` in ``folder`` (or torchvision's ``FashionMNIST/raw`` below it), raw or gzipped."""
+    for place in (folder, folder / "FashionMNIST" / "raw", folder / "raw"):
+        for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+            if (place / name).is_file():
+                return place / name
+    return None
+
+
+def _has_idx_files(folder: Path) -> bool:
+    return all(_idx_file(folder, stem) is not None for pair in IDX_FILES.values() for stem in pair)
+
+
+def idx_splits(folder: str | Path, name: str, description: str) -> Splits:
+    """The official train and test splits from the four idx files in ``folder`` (28x28 gray images)."""
+    import torch
+    from torch.utils.data import TensorDataset
+
+    folder = Path(folder).expanduser()
+    splits = {}
+    for split, (image_stem, label_stem) in IDX_FILES.items():
+        found = {stem: _idx_file(folder, stem) for stem in (image_stem, label_stem)}
+        missing = [stem for stem, file in found.items() if file is None]
+        if missing:
+            raise DatasetUnavailableError(
+                f"No {' or '.join(missing)} (raw or .gz) in {folder}.", _GET_FASHION_MNIST
+            )
+        images, labels = read_idx(found[image_stem]), read_idx(found[label_stem])
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels) or images.dtype.itemsize != 1:
+            raise DatasetUnavailableError(
+                f"{found[image_stem].name} ({images.shape}, {images.dtype}) and {found[label_stem].name} "
+                f"({labels.shape}) in {folder} are not N byte images with N labels.",
+                "Replace them with the original files.",
+            )
+        pixels = torch.from_numpy(images.astype("uint8")).float().div_(255.0).unsqueeze(1)
+        splits[split] = TensorDataset(pixels, torch.from_numpy(labels.astype("int64")))
+    train, test = splits["train"], splits["test"]
+    return Splits(
+        train=train, test=test, name=name,
+        description=f"{description} ({len(train) + len(test):,} images, {FASHION_MNIST_SOURCE})",
+        split=f"the official split: {len(train):,} train, {len(test):,} test",
+        meta={"root": str(folder)},
+    )
+
+
+def fashion_mnist(path: str | None = None, root: str | None = None, download: bool = True) -> Splits:
+    """Fashion-MNIST (70,000 28x28 clothing images, official 60,000 / 10,000 split), the data set of
+    the series' notebook. Read from the idx files in ``path`` (or ``root``); else from the folder
+    Debian's ``dataset-fashion-mnist`` package installs; else from aezoo's cache, downloaded there
+    through torchvision when ``download`` and online."""
+    description = "Fashion-MNIST, Zalando's clothing images"
+    given = path or root
+    if given:
+        folder = Path(given).expanduser()
+        if not folder.is_dir():
+            raise DatasetUnavailableError(f"No folder at {folder} for Fashion-MNIST.", _GET_FASHION_MNIST)
+        return idx_splits(folder, "fashion-mnist", description)
+    if _has_idx_files(FASHION_MNIST_SYSTEM_FOLDER):
+        return idx_splits(FASHION_MNIST_SYSTEM_FOLDER, "fashion-mnist", description)
+    from ..settings import aezoo_home
+
+    cache = aezoo_home() / "datasets" / "fashion-mnist"
+    if not _has_idx_files(cache):
+        if not download:
+            raise DatasetUnavailableError(f"Fashion-MNIST is not in {cache} and download=False.", _GET_FASHION_MNIST)
+        _download_fashion_mnist(cache)
+    return idx_splits(cache, "fashion-mnist", description)
+
+
+def _download_fashion_mnist(cache: Path) -> None:
+    """Fetch the four archives with torchvision into ``cache``/FashionMNIST/raw (fails fast offline)."""
+    import socket
+
+    datasets = require("torchvision.datasets", "torchvision", "fashion-mnist")
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(FASHION_MNIST_DOWNLOAD_TIMEOUT_S)
+    try:
+        datasets.FashionMNIST(str(cache), train=True, download=True)  # fetches all four archives
+    except (OSError, RuntimeError) as exc:  # torchvision raises RuntimeError when every mirror failed
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+        raise DatasetUnavailableError(
+            f"Fashion-MNIST is not on this machine and could not be downloaded ({exc.__class__.__name__}: {detail}).",
+            _GET_FASHION_MNIST,
+        ) from exc
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm")
@@ -84,6 +220,15 @@ class ByteImages:
 
     def __getitem__(self, index: int):  # noqa: ANN204
         return self.images[index].float().div(255.0), self.labels[index]
+
+    @property
+    def tensors(self):  # noqa: ANN201 - (uint8 images, labels): the training engine slices batches from them
+        return self.images, self.labels
+
+    @staticmethod
+    def decode(batch):  # noqa: ANN001, ANN205 - a sliced (uint8 images, labels) batch, as __getitem__ gives items
+        images, labels = batch
+        return [images.float().div(255.0), labels]
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -171,12 +316,3 @@ def image_folder(path: str | Path, image_size: int = 64, channels: int = 3, crop
     splits.test = ByteImages(*splits.test.tensors)
     splits.meta["root"] = str(folder)
     return splits
-    @property
-    def tensors(self):  # noqa: ANN201 - (uint8 images, labels): the training engine slices batches from them
-        return self.images, self.labels
-
-    @staticmethod
-    def decode(batch):  # noqa: ANN001, ANN205 - a sliced (uint8 images, labels) batch, as __getitem__ gives items
-        images, labels = batch
-        return [images.float().div(255.0), labels]
-

@@ -1,4 +1,4 @@
-"""The image-folder and CelebA loaders, on real PNG and JPEG files written with PIL."""
+"""The image-folder loader, on real PNG and JPEG files written with PIL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 
 from aezoo.data import load_dataset
-from aezoo.data.faces import celeba
 from aezoo.data.images import image_folder
 from aezoo.errors import DatasetUnavailableError
 
@@ -97,42 +96,135 @@ def test_image_folder_names_a_truncated_file(folder):
         image_folder(folder, image_size=8)
 
 
-def test_celeba_folder_centre_crops_the_aligned_faces(tmp_path):
-    images = tmp_path / "img_align_celeba"
-    for i in range(5):
-        banded_face(images / f"{i + 1:06d}.jpg", quality=95)
-    splits = celeba(str(tmp_path))  # the folder above img_align_celeba works too
-    assert splits.name == "celeba"
-    assert (len(splits.train), len(splits.test)) == (4, 1)
-    face = splits.test[0][0]
-    assert face.shape == (3, 64, 64)
-    assert float(face.max()) < 0.05  # only the black square is left: the white bands were cut away
-    tight = celeba(str(images), image_size=32, channels=1, crop=148).train[0][0]
-    assert tight.shape == (1, 32, 32) and float(tight.max()) < 0.05
 
 
-def test_celeba_folder_uses_the_official_partition(tmp_path):
-    images = tmp_path / "img_align_celeba"
-    names = [f"{i + 1:06d}.jpg" for i in range(6)]
-    for name in names:
-        banded_face(images / name, quality=90)
-    partitions = [0, 0, 0, 1, 2, 2]
-    (tmp_path / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partitions)))
-    splits = load_dataset("celeba", path=str(images), image_size=16, channels=3)
+# --- Fashion-MNIST: the idx files, read with numpy (small files written here, never the real set) ---
+
+def write_idx(path: Path, array, *, gz: bool = False, code: int = 0x08) -> Path:  # noqa: ANN001 - a numpy array
+    """An idx file as the MNIST archives hold them: 0, 0, type code, ndim, big-endian dims, payload."""
+    import gzip
+
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def fashion_folder(folder: Path, *, n_train: int = 6, n_test: int = 4, gz: bool = True) -> Path:
+    """Four idx files: image i is filled with the value i (train) or 100 + i (test); label = i % 10."""
+    import numpy
+
+    suffix = ".gz" if gz else ""
+    for split, n, base in (("train", n_train, 0), ("t10k", n_test, 100)):
+        images = numpy.stack([numpy.full((28, 28), base + i, numpy.uint8) for i in range(n)])
+        write_idx(folder / f"{split}-images-idx3-ubyte{suffix}", images, gz=gz)
+        write_idx(folder / f"{split}-labels-idx1-ubyte{suffix}", numpy.arange(n, dtype=numpy.uint8) % 10, gz=gz)
+    return folder
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_fashion_mnist_reads_the_official_split_from_idx_files(tmp_path, gz):
+    folder = fashion_folder(tmp_path / "fm", gz=gz)
+    splits = load_dataset("fashion-mnist", path=str(folder))
+    assert splits.name == "fashion-mnist"
+    assert (len(splits.train), len(splits.test)) == (6, 4)
+    assert "official split" in splits.split and "MIT" in splits.description
+    image, label = splits.test[3]
+    assert image.dtype == torch.float32 and image.shape == (1, 28, 28)
+    assert torch.all(image == 103 / 255) and int(label) == 3
+    assert torch.all(splits.train[5][0] == 5 / 255)
+
+
+def test_fashion_mnist_finds_torchvisions_layout_under_root(tmp_path):
+    fashion_folder(tmp_path / "FashionMNIST" / "raw", n_train=3, n_test=2, gz=False)
+    splits = load_dataset("fashion-mnist", root=str(tmp_path))
     assert (len(splits.train), len(splits.test)) == (3, 2)
-    assert "official split" in splits.split
 
 
-def test_celeba_folder_missing(tmp_path):
-    with pytest.raises(DatasetUnavailableError, match="img_align_celeba"):
-        celeba(str(tmp_path / "no-such-folder"))
+def test_read_idx_keeps_other_element_types(tmp_path):
+    import numpy
+
+    from aezoo.data.images import read_idx
+
+    values = numpy.arange(12, dtype=numpy.int32).reshape(3, 4) - 5
+    array = read_idx(write_idx(tmp_path / "ints-idx2", values, code=0x0C, gz=True))
+    assert array.shape == (3, 4) and array.tolist() == values.tolist()
+
+
+def _malformed(folder: Path, kind: str) -> tuple[Path, str]:
+    """Damage one file of a good folder; return it and the words the error must contain."""
+    import gzip
+
+    target = folder / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(target.read_bytes())
+    if kind == "truncated":
+        target.write_bytes(gzip.compress(raw[:-7]))
+        return target, "need 4,704 bytes of data, the file has 4,697"
+    if kind == "magic":
+        target.write_bytes(gzip.compress(b"\x12\x34" + raw[2:]))
+        return target, "magic number"
+    if kind == "dtype":
+        target.write_bytes(gzip.compress(raw[:2] + b"\x07" + raw[3:]))
+        return target, "unknown element type 0x07"
+    if kind == "short-header":
+        target.write_bytes(gzip.compress(raw[:9]))
+        return target, "cut short"
+    if kind == "bad-gzip":
+        target.write_bytes(target.read_bytes()[:40])
+        return target, "decompress"
+    if kind == "labels-mismatch":
+        import numpy
+
+        label_file = folder / "train-labels-idx1-ubyte.gz"
+        write_idx(label_file, numpy.zeros(5, numpy.uint8), gz=True)
+        return label_file, "N byte images with N labels"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "magic", "dtype", "short-header", "bad-gzip", "labels-mismatch"])
+def test_fashion_mnist_names_a_malformed_idx_file(tmp_path, kind):
+    folder = fashion_folder(tmp_path / "fm")
+    damaged, words = _malformed(folder, kind)
+    with pytest.raises(DatasetUnavailableError) as caught:
+        load_dataset("fashion-mnist", path=str(folder))
+    message = str(caught.value)
+    assert damaged.name in message and words in message
+
+
+def test_fashion_mnist_names_the_missing_files(tmp_path):
+    folder = fashion_folder(tmp_path / "fm")
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetUnavailableError, match="t10k-labels-idx1-ubyte.*dataset-fashion-mnist"):
+        load_dataset("fashion-mnist", path=str(folder))
+    with pytest.raises(DatasetUnavailableError, match="No folder"):
+        load_dataset("fashion-mnist", path=str(tmp_path / "absent"))
 
 
 @pytest.mark.timeout(60)
-def test_celeba_without_a_path_fails_fast_offline_and_says_how_to_get_it():
-    started = time.perf_counter()
+def test_fashion_mnist_elsewhere_fails_fast_offline_and_says_how_to_get_it(tmp_path, monkeypatch):
+    """No folder given, nothing at the Debian location, nothing cached: download=False says how to get
+    the files; with download=True the attempt fails fast on this offline machine (or, online, succeeds)."""
+    import aezoo.data.images as images
+
+    monkeypatch.setattr(images, "FASHION_MNIST_SYSTEM_FOLDER", tmp_path / "no-debian-package")
+    monkeypatch.setenv("AEZOO_HOME", str(tmp_path / "home"))
     with pytest.raises(DatasetUnavailableError) as caught:
-        celeba()
-    assert time.perf_counter() - started < 30
-    message = str(caught.value)
-    assert "path=" in message and "mmlab.ie.cuhk.edu.hk" in message
+        images.fashion_mnist(download=False)
+    assert "apt-get install dataset-fashion-mnist" in str(caught.value) and "path=" in str(caught.value)
+    started = time.perf_counter()
+    try:
+        splits = images.fashion_mnist()
+    except DatasetUnavailableError as exc:
+        assert "dataset-fashion-mnist" in str(exc)
+        assert time.perf_counter() - started < 45
+    else:  # online: the real set was fetched into aezoo's cache
+        assert (len(splits.train), len(splits.test)) == (60_000, 10_000)
+
+
+def test_fashion_mnist_prefers_the_debian_location(tmp_path, monkeypatch):
+    import aezoo.data.images as images
+
+    monkeypatch.setattr(images, "FASHION_MNIST_SYSTEM_FOLDER", fashion_folder(tmp_path / "debian", n_train=2, n_test=1))
+    splits = images.fashion_mnist(download=False)
+    assert (len(splits.train), len(splits.test)) == (2, 1)
