@@ -12,13 +12,20 @@ from torch import nn
 
 
 @contextmanager
-def inference(module: nn.Module) -> Iterator[None]:
+def inference(module: nn.Module, *, deterministic: bool = False) -> Iterator[None]:
     """Eval mode (BatchNorm running statistics, no dropout) and no gradients; the module's mode
-    is restored afterwards, so a task call in the middle of training changes nothing."""
+    is restored afterwards, so a task call in the middle of training changes nothing.
+
+    ``deterministic`` also makes cuDNN pick deterministic kernels (transposed convolutions run
+    backward-data kernels that may sum in any order on a GPU): ``sample(n, seed=s)`` promises the
+    same images on every call."""
     was_training = module.training
     module.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), torch.backends.cudnn.flags(
+            enabled=torch.backends.cudnn.enabled, benchmark=False if deterministic else torch.backends.cudnn.benchmark,
+            deterministic=True if deterministic else torch.backends.cudnn.deterministic,
+        ):
             yield
     finally:
         module.train(was_training)

@@ -110,7 +110,7 @@ class ConvAAE(nn.Module):
         """Latent codes (N, latent_dim) of images (N, C, H, W) in [0, 1]."""
         batch, _ = image_batch(self, images, "encode")
         with inference(self):
-            return self.encoder(batch)
+            return self.encoder(batch).to(images.device)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, C, H, W) in [0, 1] from codes (N, latent_dim)."""
@@ -119,7 +119,7 @@ class ConvAAE(nn.Module):
             raise ValueError(f"decode() takes codes shaped (N, {self.latent_dim}), got {shape}.")
         param = next(self.parameters())
         with inference(self):
-            return self._decode(z.to(param.device, param.dtype))
+            return self._decode(z.to(param.device, param.dtype)).to(z.device)
 
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """decode(encode(images)), in the input's shape, device and dtype."""
@@ -134,7 +134,7 @@ class ConvAAE(nn.Module):
         if n < 0:
             raise ValueError(f"sample() needs n >= 0, got {n}.")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        with inference(self):
+        with inference(self, deterministic=True):
             return self._decode(self.prior(n, generator))
 
 

@@ -127,7 +127,7 @@ class ConvVAE(nn.Module):
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.latent_dim, generator=generator)
         param = next(self.parameters())
-        with inference(self):
+        with inference(self, deterministic=True):
             return torch.sigmoid(self.decode_logits(z.to(device=param.device, dtype=param.dtype)))
 
 

@@ -115,15 +115,16 @@ class DCGAN(nn.Module):
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, C, H, W) in [0, 1] from latent codes; the generator runs in eval mode
         (BatchNorm running statistics), so each image depends on its own code only."""
-        with inference(self.generator):
-            return self(z).clamp(0, 1)
+        with inference(self.generator, deterministic=True):
+            return self(z).clamp(0, 1).to(z.device)
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
         """``n`` images (n, C, H, W) in [0, 1]; the same seed gives the same images."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"sample() takes a number of images n >= 0, got {n!r}.")
-        return self.generate(self.latent(n, seed))
+        param = next(self.generator.parameters())
+        return self.generate(self.latent(n, seed).to(param.device))  # sampled images live with the model
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """The discriminator's logit for each image (N, C, H, W) in [0, 1], in eval mode."""
@@ -133,7 +134,8 @@ class DCGAN(nn.Module):
                              f"got {tuple(images.shape)}.")
         with inference(self.discriminator):
             param = next(self.discriminator.parameters())
-            return self.discriminator(images.to(device=param.device, dtype=param.dtype) * 2 - 1)
+            logits = self.discriminator(images.to(device=param.device, dtype=param.dtype) * 2 - 1)
+        return logits.to(images.device)
 
 
 def build(image_size: int = 64, channels: int = 3, nz: int = 100, ngf: int = 64, ndf: int = 64) -> DCGAN:
