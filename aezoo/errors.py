@@ -51,6 +51,27 @@ class WeightsUnavailableError(AezooError):
     """Pretrained weights cannot be had: offline and not cached, hub unreachable, or none published."""
 
 
+class HubUnreachableError(WeightsUnavailableError):
+    """The hub could not be reached: connection refused, no route, DNS or TLS failure."""
+
+
+class HubTimeoutError(HubUnreachableError):
+    """The hub accepted the connection (or none came) but gave no answer within ``AEZOO_HUB_TIMEOUT``."""
+
+
+class HubHTTPError(WeightsUnavailableError):
+    """The hub answered with an HTTP error (a 5xx, a refused request) that is not "no such repo or file"."""
+
+
+class UntrustedHubError(WeightsUnavailableError):
+    """The hub's answer would make aezoo act outside the cache: a content id or commit that is not hex,
+    or a file that resolves outside the Hugging Face cache. Nothing was read, written or removed."""
+
+
+class InvalidSettingError(AezooError, ValueError):
+    """An ``AEZOO_*`` environment variable holds a value aezoo cannot use."""
+
+
 class TaskNotSupportedError(AezooError):
     """The model does not do what was asked (e.g. sampling from a denoiser)."""
 

@@ -4,47 +4,128 @@ Resolution goes through huggingface_hub, so ``HF_ENDPOINT``, ``HF_HOME``, ``HF_H
 ``HF_HUB_OFFLINE`` and tokens (``HF_TOKEN``, ``hf auth login``) work as users expect. A file is
 trusted only after its full sha256 matched the pinned manifest; a file that fails is removed
 from the cache, so a bad download never poisons later loads.
+
+The hub is not trusted either (an endpoint may be plain http, a mirror, or hostile):
+
+- repo ids and revisions are checked against the hub's own naming rules before any request;
+- while aezoo downloads, every answer of the hub is checked before huggingface_hub builds a
+  cache path from it: the commit (``X-Repo-Commit``) must be 40 hex digits and the content id
+  (``X-Linked-Etag``/``ETag``) 40 or 64 hex digits, else ``UntrustedHubError``;
+- whatever comes back (snapshot link, blob) must resolve inside the cache root on its real path
+  before aezoo reads, hashes or removes it; a failed checksum removes only files in the cache;
+- a hub that does not answer costs at most ``AEZOO_HUB_TIMEOUT`` seconds (default 30), and
+  refused connections, timeouts and HTTP errors are named errors.
 """
 
 from __future__ import annotations
 
+import contextvars
+import importlib
 import os
 import re
-from pathlib import Path
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from .errors import ChecksumMismatchError, InvalidReferenceError, WeightsUnavailableError
-from .integrity import verify
-from .settings import mirrors
+from .errors import (
+    AezooError,
+    ChecksumMismatchError,
+    HubHTTPError,
+    HubTimeoutError,
+    HubUnreachableError,
+    InvalidReferenceError,
+    UntrustedHubError,
+    WeightsUnavailableError,
+)
+from .integrity import is_inside, verify
+from .settings import hub_timeout, mirrors
 from .spec import WeightsFile, WeightsManifest, check_relative_path
 
 HUB_PREFIX = "hf://"
-_REF = re.compile(r"^hf://(?P<repo>[\w.-]+/[\w.-]+)(?:@(?P<rev>[\w./-]+))?$")
+_REF = re.compile(r"hf://(?P<repo>[^@]*)(?:@(?P<rev>.*))?", re.DOTALL)
 DEFAULT_REPO_FILES = ("config.json", "model.safetensors", "README.md")
+REF_FORMAT = "Write it as hf://org/name or hf://org/name@revision."
+
+# huggingface_hub's repo id rules (utils/_validators.py), ASCII only: each part starts and ends with a
+# letter, digit or '_', no '--' or '..', a name of at most 96 characters, not ending in '.git'.
+_REPO_PART = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_CONTENT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # git blob sha1 or LFS sha256
+_PR_REF = re.compile(r"refs/pr/[0-9]+")
+_REF_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_repo_id(repo_id: str, *, ref: str | None = None) -> str:
+    """Refuse a repo id that is not ``org/name`` under the hub's rules (so never ``..`` or ``.``)."""
+    parts = repo_id.split("/")
+    if (
+        len(parts) != 2
+        or not all(_REPO_PART.fullmatch(part) for part in parts)
+        or len(parts[1]) > 96
+        or "--" in repo_id
+        or ".." in repo_id
+        or repo_id.endswith(".git")
+    ):
+        raise InvalidReferenceError(
+            f"{ref or repo_id!r}: {repo_id!r} is not a hub repo id (org/name of letters, digits, '_', '-' and '.',"
+            " each part starting and ending with a letter, digit or '_', no '--' or '..').",
+            REF_FORMAT,
+        )
+    return repo_id
+
+
+def check_revision(revision: str, *, ref: str | None = None) -> str:
+    """Refuse a revision that could be read as a path: a 40-hex commit, ``refs/pr/N``, or a branch
+    or tag name whose '/'-separated parts are plain names (no ``..``, no leading '/', '.' or '-')."""
+    parts = revision.split("/")
+    if not (
+        _COMMIT.fullmatch(revision)
+        or _PR_REF.fullmatch(revision)
+        or (
+            len(revision) <= 255
+            and parts[0] != "refs"
+            and ".." not in revision
+            and all(_REF_PART.fullmatch(part) and not part.endswith((".", ".lock")) for part in parts)
+        )
+    ):
+        raise InvalidReferenceError(
+            f"{ref or revision!r}: {revision!r} is not a revision (a 40-hex commit, refs/pr/N, or a branch or tag"
+            " name of letters, digits, '_', '-', '.' and '/', with no '..' and no part starting with '.', '-' or '/').",
+            REF_FORMAT,
+        )
+    return revision
 
 
 def parse_hub_ref(ref: str) -> tuple[str, str]:
-    """``hf://org/name@revision`` -> (repo_id, revision); the revision defaults to ``main``."""
-    match = _REF.match(ref)
-    if not match:
-        raise InvalidReferenceError(
-            f"{ref!r} is not a hub reference.", "Write it as hf://org/name or hf://org/name@revision."
-        )
-    return match["repo"], match["rev"] or "main"
+    """``hf://org/name@revision`` -> (repo_id, revision); the revision defaults to ``main``.
+
+    Both are checked here, before any request, so no reference can name a path."""
+    match = _REF.fullmatch(ref)
+    if not match or not match["repo"] or match["rev"] == "":
+        raise InvalidReferenceError(f"{ref!r} is not a hub reference.", REF_FORMAT)
+    return check_repo_id(match["repo"], ref=ref), check_revision(match["rev"] or "main", ref=ref)
 
 
 def fetch(manifest: WeightsManifest, *, force: bool = False) -> Path:
     """Return a local folder holding every file of ``manifest``, each verified by sha256."""
+    check_repo_id(manifest.repo_id)
+    check_revision(manifest.revision)
     for mirror in mirrors():
         folder = mirror / manifest.repo_name
         if folder.is_dir():
             for entry in manifest.files:
                 _verify_mirror_file(folder, entry, manifest, force=force)
             return folder
+    snapshot: Path | None = None
     for entry in manifest.files:
-        path = _download(manifest.repo_id, entry.path, manifest.revision, force=force)
+        path, _ = _download(manifest.repo_id, entry.path, manifest.revision, force=force)
         _verify_cached(path, entry.sha256, size=entry.size, force=force)
         if entry.path == "config.json":  # always at the top of the snapshot (the manifest checks it is listed)
             snapshot = path.parent
+    assert snapshot is not None
     return snapshot
 
 
@@ -53,10 +134,12 @@ def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
     content id (sha256 for LFS files, the git blob id otherwise)."""
     from huggingface_hub import HfApi, constants
 
+    check_repo_id(repo_id)
+    check_revision(revision)
     offline = constants.is_offline_mode()
     wanted = list(DEFAULT_REPO_FILES)
     if not offline:
-        with _hub_errors(repo_id, "the file list", revision):
+        with _hub_errors(repo_id, "the file list", revision), _guarded(f"the file list of {repo_id}@{revision[:12]}"):
             # A fresh HfApi reads the endpoint now, as hf_hub_download does; the module-level
             # list_repo_files keeps the one set when huggingface_hub.hf_api was first imported.
             present = set(HfApi().list_repo_files(repo_id, revision=revision))
@@ -68,17 +151,33 @@ def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
     folder: Path | None = None
     for name in wanted:
         try:
-            path = _download(repo_id, name, revision, force=force)
-        except WeightsUnavailableError:
-            if name == "README.md":
-                continue
+            path, etag = _download(repo_id, name, revision, force=force)
+        except WeightsUnavailableError as exc:
+            if name == "README.md" and not isinstance(exc, HubUnreachableError | HubHTTPError | UntrustedHubError):
+                continue  # offline, and the card was never cached: it is optional
             raise
-        blob = Path(os.path.realpath(path))
-        algorithm = "sha256" if len(blob.name) == 64 else "sha1"
-        _verify_cached(path, blob.name, algorithm=algorithm, force=force)
+        algorithm, expected = _content_id(path, repo_id, etag)
+        _verify_cached(path, expected, algorithm=algorithm, force=force)
         folder = path.parent
     assert folder is not None
     return folder
+
+
+def _content_id(path: Path, repo_id: str, etag: str | None) -> tuple[str, str]:
+    """The hub's id of a downloaded file: the name of its blob in the cache, else the ETag the hub
+    gave in this call (a cache without symlinks holds copies, not links to named blobs)."""
+    blob = Path(os.path.realpath(path))
+    blobs = os.path.realpath(_storage_folder(repo_id) / "blobs")
+    if str(blob.parent) == blobs and _CONTENT_ID.fullmatch(blob.name):
+        content_id = blob.name
+    elif etag is not None:
+        content_id = etag
+    else:
+        raise WeightsUnavailableError(
+            f"Cannot tell the hub's content id of {path.name} of {repo_id}: the cached copy is not a link to a named blob.",
+            "Load it again with force_download=True (CLI: --force) so the hub is asked for it.",
+        )
+    return ("sha256" if len(content_id) == 64 else "sha1"), content_id
 
 
 def _verify_mirror_file(folder: Path, entry: WeightsFile, manifest: WeightsManifest, *, force: bool) -> None:
@@ -98,13 +197,19 @@ def _verify_mirror_file(folder: Path, entry: WeightsFile, manifest: WeightsManif
 
 
 def _verify_cached(path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256", force: bool) -> None:
-    """Verify a file in the HF cache; on mismatch remove it (blob and snapshot link) and raise."""
+    """Verify a file in the HF cache; on mismatch remove it (blob and snapshot link) and raise.
+
+    The file's real path must be inside the cache root: nothing outside it is read or removed."""
+    root = _cache_root()
+    if not is_inside(path, root):
+        raise _outside_cache(path)
     try:
         verify(path, expected, size=size, algorithm=algorithm, force=force)
     except ChecksumMismatchError as exc:
         blob = Path(os.path.realpath(path))
-        blob.unlink(missing_ok=True)
-        if path.is_symlink() or path.exists():
+        if is_inside(blob, root):  # checked again: the link may have changed while the file was hashed
+            blob.unlink(missing_ok=True)
+        if (path.is_symlink() or path.exists()) and is_inside(os.path.dirname(os.path.abspath(path)), root):
             path.unlink()
         raise ChecksumMismatchError(
             f"{exc.what} The bad file was removed from the cache.",
@@ -112,15 +217,233 @@ def _verify_cached(path: Path, expected: str, *, size: int | None = None, algori
         ) from exc
 
 
-def _download(repo_id: str, filename: str, revision: str, *, force: bool) -> Path:
+def _cache_root() -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def _storage_folder(repo_id: str) -> Path:
+    org, name = repo_id.split("/")
+    return _cache_root() / f"models--{org}--{name}"
+
+
+def _outside_cache(path: Path) -> UntrustedHubError:
+    return UntrustedHubError(
+        f"{path} resolves to {os.path.realpath(path)}, outside the Hugging Face cache {_cache_root()}; aezoo did not"
+        " read, verify or remove it.",
+        "Remove that entry from the cache (or use another HF_HUB_CACHE) and check HF_ENDPOINT: the hub may be hostile.",
+    )
+
+
+def _checked_pointer(path: Path, repo_id: str, filename: str, revision: str) -> Path:
+    """The file huggingface_hub returned must be ``<repo>/snapshots/<commit>/<filename>`` of this
+    repo's cache folder, and resolve inside the cache root."""
+    snapshot = path.parents[len(PurePosixPath(filename).parts) - 1]
+    snapshots = os.path.realpath(_storage_folder(repo_id) / "snapshots")
+    if (
+        os.path.realpath(snapshot.parent) != snapshots
+        or not _COMMIT.fullmatch(snapshot.name)
+        or (_COMMIT.fullmatch(revision) and snapshot.name != revision)
+    ):
+        raise UntrustedHubError(
+            f"huggingface_hub returned {path} for {filename} of {repo_id}@{revision[:12]}, which is not a snapshot of"
+            " that repo at that revision; aezoo did not use it.",
+            "Check HF_ENDPOINT (the hub may be hostile) and the cache.",
+        )
+    if not is_inside(path, _cache_root()):
+        raise _outside_cache(path)
+    return path
+
+
+def _download(repo_id: str, filename: str, revision: str, *, force: bool) -> tuple[Path, str | None]:
+    """One file into the cache, every hub answer checked; returns its snapshot path and the content
+    id the hub gave in this call (None when the cache answered alone)."""
     from huggingface_hub import hf_hub_download
 
-    with _hub_errors(repo_id, filename, revision):
-        return Path(hf_hub_download(repo_id, filename, revision=revision, force_download=force))
+    where = f"{filename} of {repo_id}@{revision[:12]}"
+    with _hub_errors(repo_id, filename, revision), _guarded(where) as guard:
+        path = Path(hf_hub_download(repo_id, filename, revision=revision, force_download=force))
+    return _checked_pointer(path, repo_id, filename, revision), guard.etag
+
+
+# -- every answer of the hub, checked while aezoo asks ---------------------------------------------------------------
+
+
+class _Guard:
+    """One aezoo request to the hub (one file, or the file list): checks each answer before
+    huggingface_hub uses it, and bounds how long a silent or failing hub can hold it."""
+
+    def __init__(self, where: str, timeout: float) -> None:
+        self.where = where
+        self.timeout = timeout
+        self.etag: str | None = None
+        self.down_since: float | None = None  # when the hub stopped answering usefully
+        self.problem: Any = None  # the last failure: an httpcore exception, or an HTTP status
+
+    # request hook
+    def before(self, request: Any) -> None:
+        budget = self.timeout
+        if self.down_since is not None:
+            budget -= time.monotonic() - self.down_since
+            if budget <= 0:
+                raise self.gave_up()
+        timeouts = dict(request.extensions.get("timeout") or {})
+        for key in ("connect", "read", "write", "pool"):
+            current = timeouts.get(key)
+            timeouts[key] = budget if current is None else min(current, budget)
+        request.extensions = {
+            **request.extensions,
+            "timeout": timeouts,
+            "trace": self._tracer(request.extensions.get("trace"), timeouts),
+        }
+
+    def _tracer(self, inner: Any, timeouts: dict[str, float]) -> Any:
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith(".failed") and "response_closed" not in event:
+                exc = info.get("exception")
+                timed_out = "Timeout" in type(exc).__name__
+                waited = timeouts["connect" if "connect" in event else "read"] if timed_out else 0.0
+                if self.down_since is None:
+                    self.down_since = time.monotonic() - waited
+                self.problem = exc
+            if inner is not None:
+                inner(event, info)
+
+        return trace
+
+    # response hook
+    def after(self, response: Any) -> None:
+        status = response.status_code
+        if status >= 500 or status == 429:
+            if self.down_since is None:
+                self.down_since = time.monotonic()
+            self.problem = status
+        else:
+            self.down_since, self.problem = None, None
+        commit = response.headers.get("X-Repo-Commit")
+        if commit is not None and not _COMMIT.fullmatch(commit):
+            raise UntrustedHubError(
+                f"The hub answered commit {commit!r} for {self.where}, which is not a 40-hex commit id; aezoo refused"
+                " it before anything was written.",
+                "Check HF_ENDPOINT: that server is not a trustworthy hub.",
+            )
+        if commit is not None and response.request.method == "HEAD":
+            # What huggingface_hub's get_hf_file_metadata takes as the file's id, and names the blob after.
+            raw = response.headers.get("X-Linked-Etag") or response.headers.get("ETag")
+            etag = None if raw is None else raw.lstrip("W/").strip('"')
+            if etag is not None and not _CONTENT_ID.fullmatch(etag):
+                raise UntrustedHubError(
+                    f"The hub answered content id {raw!r} for {self.where}, which is not a sha1 or sha256 hex digest;"
+                    " aezoo refused it before anything was written.",
+                    "Check HF_ENDPOINT: that server is not a trustworthy hub.",
+                )
+            if etag is not None:
+                self.etag = etag
+
+    def gave_up(self) -> WeightsUnavailableError:
+        from huggingface_hub import constants
+
+        endpoint, seconds = constants.ENDPOINT, f"{self.timeout:g} s"
+        if isinstance(self.problem, int):
+            return HubHTTPError(
+                f"The hub at {endpoint} kept answering HTTP {self.problem} for {seconds} while aezoo fetched {self.where}.",
+                "The hub is failing: retry later, or point HF_ENDPOINT at a mirror.",
+            )
+        if "Timeout" in type(self.problem).__name__:
+            return HubTimeoutError(
+                f"The hub at {endpoint} gave no answer within {seconds} (AEZOO_HUB_TIMEOUT) for {self.where}.",
+                "Check the connection and HF_ENDPOINT; on a slow link raise AEZOO_HUB_TIMEOUT.",
+            )
+        return HubUnreachableError(
+            f"Cannot connect to the hub at {endpoint} for {self.where} (tried for {seconds}): {self.problem}.",
+            "Check the connection and HF_ENDPOINT, or use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1).",
+        )
+
+
+_INSTALL_LOCK = threading.Lock()
+_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("aezoo_hub_guard", default=None)
+
+
+def _on_request(request: Any) -> None:
+    guard = _GUARD.get()
+    if guard is not None:
+        guard.before(request)
+
+
+def _on_response(response: Any) -> None:
+    guard = _GUARD.get()
+    if guard is not None:
+        guard.after(response)
+
+
+def _add_hooks(client: Any) -> Any:
+    hooks = client.event_hooks
+    if _on_request not in hooks["request"]:
+        hooks["request"].append(_on_request)
+    if _on_response not in hooks["response"]:
+        hooks["response"].append(_on_response)
+    return client
+
+
+def _install_hooks() -> None:
+    """Put aezoo's checks on huggingface_hub's shared HTTP client, also on the ones it makes later
+    (it closes and remakes the client after a connection error). The hooks do nothing outside
+    aezoo's own calls, so other huggingface_hub use in the process is unaffected."""
+    from huggingface_hub.utils import _http
+
+    with _INSTALL_LOCK:
+        factory = getattr(_http, "_GLOBAL_CLIENT_FACTORY", None)
+        if callable(factory) and not getattr(factory, "aezoo_hooks", False):
+
+            def factory_with_hooks() -> Any:
+                return _add_hooks(factory())
+
+            factory_with_hooks.aezoo_hooks = True  # type: ignore[attr-defined]
+            # Not set_client_factory(): it closes the shared client, which other threads may be using.
+            _http._GLOBAL_CLIENT_FACTORY = factory_with_hooks
+    _add_hooks(_http.get_session())
+
+
+@contextmanager
+def _guarded(where: str) -> Iterator[_Guard]:
+    guard = _Guard(where, hub_timeout())
+    _install_hooks()
+    token = _GUARD.set(guard)
+    try:
+        yield guard
+    finally:
+        _GUARD.reset(token)
+
+
+# -- huggingface_hub's and httpx's exceptions, named --------------------------------------------------------------------
+
+
+def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(timeouts, other transport failures) of the httpx huggingface_hub uses (httpx2, or httpx before 2.x)."""
+    timeouts: list[type[BaseException]] = []
+    transport: list[type[BaseException]] = []
+    for name in ("httpx2", "httpx"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        timeouts.append(module.TimeoutException)
+        transport.append(module.TransportError)
+    return tuple(timeouts), tuple(transport)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 class _hub_errors:
-    """Turn huggingface_hub's exceptions into aezoo's named errors with a way out."""
+    """Turn huggingface_hub's and httpx's exceptions into aezoo's named errors with a way out."""
 
     def __init__(self, repo_id: str, filename: str, revision: str) -> None:
         self.where = f"{filename} of {repo_id}@{revision[:12]}"
@@ -129,19 +452,14 @@ class _hub_errors:
         return None
 
     def __exit__(self, kind, exc, tb) -> bool:  # noqa: ANN001
-        if exc is None:
+        if exc is None or isinstance(exc, AezooError) or not isinstance(exc, Exception):
             return False
+        from huggingface_hub import constants
         from huggingface_hub import errors as hf
 
         if isinstance(exc, hf.HFValidationError):
             raise InvalidReferenceError(
                 f"Cannot ask the hub for {self.where}: {exc}", "Check the repo id and revision."
-            ) from exc
-        if isinstance(exc, hf.LocalEntryNotFoundError):
-            raise WeightsUnavailableError(
-                f"Cannot get {self.where}: it is not in the local cache and the hub could not be reached"
-                " (or HF_HUB_OFFLINE=1).",
-                "Connect and run 'aezoo download NAME', point HF_ENDPOINT at a mirror, or set AEZOO_MIRRORS.",
             ) from exc
         if isinstance(exc, hf.RevisionNotFoundError):
             raise WeightsUnavailableError(f"Revision not found for {self.where}.", "Check the revision.") from exc
@@ -150,9 +468,42 @@ class _hub_errors:
                 f"Cannot access {self.where}: the repo does not exist, is private, or the file is missing ({exc.__class__.__name__}).",
                 "Check the name and revision; for a private repo set HF_TOKEN or run 'hf auth login'.",
             ) from exc
-        if isinstance(exc, hf.EntryNotFoundError):
+        if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
             raise WeightsUnavailableError(f"{self.where} does not exist on the hub.", "Check the revision.") from exc
-        if isinstance(exc, hf.HfHubHTTPError | OSError):
+
+        timeouts, transport = _transport_errors()
+        endpoint = constants.ENDPOINT
+        for cause in _chain(exc):
+            if isinstance(cause, hf.OfflineModeIsEnabled):
+                break
+            if isinstance(cause, timeouts):
+                raise HubTimeoutError(
+                    f"The hub at {endpoint} did not answer in time for {self.where} ({cause.__class__.__name__}).",
+                    "Check the connection and HF_ENDPOINT; on a slow link raise AEZOO_HUB_TIMEOUT.",
+                ) from exc
+            if isinstance(cause, transport):
+                raise HubUnreachableError(
+                    f"Cannot reach the hub at {endpoint} for {self.where}: {cause.__class__.__name__}: {cause}.",
+                    "Check the connection and HF_ENDPOINT, or use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1).",
+                ) from exc
+            if isinstance(cause, hf.HfHubHTTPError):
+                status = getattr(getattr(cause, "response", None), "status_code", "?")
+                raise HubHTTPError(
+                    f"The hub at {endpoint} answered HTTP {status} for {self.where}.",
+                    "Retry later; for 401/403 set HF_TOKEN or run 'hf auth login'; or point HF_ENDPOINT at a mirror.",
+                ) from exc
+            if isinstance(cause, hf.FileMetadataError):
+                raise HubHTTPError(
+                    f"{endpoint} answered {self.where} without the commit id or ETag a Hub gives: {cause}",
+                    "Point HF_ENDPOINT at a Hub-compatible server.",
+                ) from exc
+        if isinstance(exc, hf.LocalEntryNotFoundError):
+            raise WeightsUnavailableError(
+                f"Cannot get {self.where}: it is not in the local cache and the hub could not be reached"
+                " (or HF_HUB_OFFLINE=1).",
+                "Connect and run 'aezoo download NAME', point HF_ENDPOINT at a mirror, or set AEZOO_MIRRORS.",
+            ) from exc
+        if isinstance(exc, OSError):
             raise WeightsUnavailableError(
                 f"Download of {self.where} failed: {exc}.", "Check the connection and HF_ENDPOINT, then retry."
             ) from exc

@@ -34,6 +34,18 @@ def git_blob_sha1(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` lies under ``root`` once every symlink and ``..`` of both is resolved.
+
+    The real path is what a read, a hash or an unlink touches, so that is what must stay inside.
+    """
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    try:
+        return os.path.commonpath([real, base]) == base
+    except ValueError:  # different drives on Windows
+        return False
+
+
 def _record_path(path: Path, expected: str) -> Path:
     key = hashlib.sha256(f"{os.path.realpath(path)}\0{expected}".encode()).hexdigest()
     return aezoo_home() / "verified" / f"{key}.json"

@@ -6,6 +6,9 @@
   each holds one Hub-shaped folder per repo, named after the repo (``fc-dae-mnist/``). Unset,
   it is the ``weights/`` folder of a source checkout when aezoo runs from one; set it empty to
   search no mirror.
+- ``AEZOO_HUB_TIMEOUT``: seconds aezoo waits on a hub that does not answer (connection,
+  first byte, or a stall in a download) before it stops with ``HubTimeoutError``; retries of
+  huggingface_hub count against the same budget. Default 30; any value > 0.
 - ``AEZOO_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning.
 - ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1``: do not discover entry points.
 - ``AEZOO_DEBUG=1``: the CLI shows tracebacks.
@@ -16,7 +19,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import InvalidSettingError
+
 SOURCE_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+DEFAULT_HUB_TIMEOUT = 30.0
 
 
 def aezoo_home() -> Path:
@@ -31,3 +37,20 @@ def mirrors() -> list[Path]:
     if value is None:
         return [SOURCE_WEIGHTS] if SOURCE_WEIGHTS.is_dir() else []
     return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+def hub_timeout() -> float:
+    """``AEZOO_HUB_TIMEOUT`` in seconds: a stalled hub costs at most this long, never minutes."""
+    value = os.environ.get("AEZOO_HUB_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_HUB_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not (0 < seconds < float("inf")):
+        raise InvalidSettingError(
+            f"AEZOO_HUB_TIMEOUT={value!r} is not a number of seconds above 0.",
+            f"Set it to, say, 30 (the default, {DEFAULT_HUB_TIMEOUT:g} s when unset), or unset it.",
+        )
+    return seconds

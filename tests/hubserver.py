@@ -12,13 +12,18 @@ and the blob name in the huggingface_hub cache) is the git blob id, a sha1.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aezoo.release import git_snapshot
@@ -195,3 +200,136 @@ def copy_published(folder: Path, target: Path) -> Path:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / name, target / name)
     return target
+
+
+# -- hubs that misbehave ----------------------------------------------------------------------------------------------
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id the hub gives a file committed as a plain git blob (its ETag)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class ScriptedHub:
+    """A small Hub-compatible server on 127.0.0.1, in the test process, that serves in-memory files
+    the way the hub serves plain git blobs, and answers what the test scripts, lies included.
+
+    - ``files``: path -> bytes, served for every repo id and revision at commit ``commit``.
+    - ``headers``: header -> value (None drops it) put on every ``/resolve/`` answer, after the true
+      ones: ``{"ETag": '"../../../x"'}`` is a hub lying about a file's id.
+    - ``status``: answer every request with this HTTP status instead.
+    - ``requests``: (method, path) of every request received, to prove none was made.
+
+    It speaks just enough of the hub's API for huggingface_hub's hf_hub_download and list_repo_files:
+    ``HEAD|GET /{org}/{name}/resolve/{revision}/{file}`` and ``GET /api/models/{org}/{name}/tree/{revision}``.
+    """
+
+    def __init__(self, files: dict[str, bytes], commit: str = "c0ffee" * 6 + "c0ff") -> None:
+        self.files = dict(files)
+        self.commit = commit
+        self.headers: dict[str, str | None] = {}
+        self.status: int | None = None
+        self.requests: list[tuple[str, str]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "start the hub first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _answer(self, handler: BaseHTTPRequestHandler, with_body: bool) -> None:
+        self.requests.append((handler.command, handler.path))
+        path = urllib.parse.unquote(handler.path.split("?", 1)[0])
+        parts = path.strip("/").split("/")
+        body, headers, status = b"", {"X-Repo-Commit": self.commit}, 404
+        if self.status is not None:
+            status, headers = self.status, {}
+        elif len(parts) >= 5 and parts[2] == "resolve":
+            name = "/".join(parts[4:])
+            if name in self.files:
+                body, status = self.files[name], 200
+                headers.update({"ETag": f'"{git_blob_id(body)}"', "Content-Type": "application/octet-stream"})
+                for key, value in self.headers.items():
+                    headers.pop(key, None)
+                    if value is not None:
+                        headers[key] = value
+            else:
+                headers["X-Error-Code"] = "EntryNotFound"
+        elif len(parts) >= 5 and parts[:2] == ["api", "models"] and parts[4] == "tree":
+            listing = [{"type": "file", "path": n, "size": len(d), "oid": git_blob_id(d)} for n, d in self.files.items()]
+            body, status = json.dumps(listing).encode(), 200
+            headers["Content-Type"] = "application/json"
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if with_body:
+            handler.wfile.write(body)
+
+    def start(self) -> ScriptedHub:
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+                hub._answer(self, with_body=False)
+
+            def do_GET(self) -> None:  # noqa: N802
+                hub._answer(self, with_body=True)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> ScriptedHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SilentHub:
+    """A socket on 127.0.0.1 that accepts every connection and never answers: a stalled hub."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self._socket.settimeout(0.1)  # so the accepting thread sees the stop
+        self._held: list[socket.socket] = []
+        self._stopped = threading.Event()
+        self.accepted = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._held.append(connection)  # kept open, never read from, never written to
+            self.accepted += 1
+
+    def __enter__(self) -> SilentHub:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        self._socket.close()
+        for connection in self._held:
+            connection.close()

@@ -1,0 +1,333 @@
+"""A hub that lies, fails or stalls never costs a user a file, and always ends in a named error.
+
+The real huggingface_hub client talks to a ScriptedHub (tests/hubserver.py) on 127.0.0.1 that
+serves a real tiny checkpoint and says what each test scripts: a content id of ``../../../x``, a
+commit that is not hex, HTTP 500; or to a SilentHub that accepts and never answers; or to a port
+where nothing listens. None of these need olah, so they run everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import aezoo
+from aezoo.errors import (
+    ChecksumMismatchError,
+    HubHTTPError,
+    HubTimeoutError,
+    HubUnreachableError,
+    InvalidReferenceError,
+    InvalidSettingError,
+    UntrustedHubError,
+    WeightsUnavailableError,
+)
+from aezoo.hub import check_revision, parse_hub_ref
+from aezoo.settings import DEFAULT_HUB_TIMEOUT, hub_timeout
+from tests.conftest import UNREACHABLE, hub_env
+from tests.hub.conftest import assert_weights_equal, release_manifest
+from tests.hubserver import ScriptedHub, SilentHub, git_blob_id
+
+REPO_ID = "aezoo-test/hostile"
+FILES = ("config.json", "model.safetensors", "README.md")
+PRECIOUS = b"the user's own file, not aezoo's\n"
+
+
+@pytest.fixture
+def served(tiny_checkpoint, tmp_path) -> tuple[ScriptedHub, str]:
+    """A ScriptedHub serving ``tiny_checkpoint`` at the commit a release of it pins; (hub, commit)."""
+    manifest = release_manifest(tiny_checkpoint, REPO_ID, tmp_path / "release-scratch")
+    with ScriptedHub({n: (tiny_checkpoint / n).read_bytes() for n in FILES}, commit=manifest.revision) as hub:
+        yield hub, manifest.revision
+
+
+@pytest.fixture
+def online(served, monkeypatch, tmp_path) -> ScriptedHub:
+    """huggingface_hub online, pointed at the scripted hub, with this test's own cache."""
+    hub, _ = served
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=hub.endpoint, offline=False)
+    return hub
+
+
+@pytest.fixture
+def victims(tmp_path) -> dict[Path, bytes]:
+    """User files outside the HF cache ($HF_HOME/hub) where a lying id would point: ``$HF_HOME/x``
+    is ``blobs/../../../x`` of any repo, ``tmp_path/victim`` one level further up."""
+    files = {tmp_path / "hf" / "x": PRECIOUS, tmp_path / "victim": PRECIOUS, tmp_path / "hf" / "y": PRECIOUS}
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+def outside_cache(tmp_path: Path) -> dict[str, bytes]:
+    """Every file under tmp_path but outside the HF cache and aezoo's home, with its content."""
+    skip = (tmp_path / "hf" / "hub", tmp_path / "aezoo-home", tmp_path / "release-scratch")
+    return {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file() and not any(p.is_relative_to(s) for s in skip)
+    }
+
+
+def by_name(pin, tiny_checkpoint, tmp_path) -> str:
+    return pin(release_manifest(tiny_checkpoint, REPO_ID, tmp_path / "release-scratch"))
+
+
+# -- item 1: a hub that lies about a file's id or commit ---------------------------------------------------------------
+
+LYING_IDS = ['"../../../x"', '"../../../../victim"', 'W/"../../../x"', '"not-a-digest"', '"' + "G" * 40 + '"', '""']
+
+
+@pytest.mark.parametrize("header", ["ETag", "X-Linked-Etag"])
+@pytest.mark.parametrize("lie", LYING_IDS)
+@pytest.mark.parametrize("force", [False, True])
+def test_a_hub_lying_about_a_file_id_touches_nothing_outside_the_cache(
+    online, served, victims, tmp_path, header, lie, force
+):
+    _, commit = served
+    online.headers = {header: lie}
+    before = outside_cache(tmp_path)
+
+    with pytest.raises(UntrustedHubError) as caught:
+        aezoo.load(f"hf://{REPO_ID}@{commit}", force_download=force)
+
+    assert "not a sha1 or sha256" in str(caught.value) and "HF_ENDPOINT" in str(caught.value)
+    assert outside_cache(tmp_path) == before  # the victims are intact and nothing new appeared
+    for path, data in victims.items():
+        assert path.read_bytes() == data
+    assert not list((tmp_path / "hf" / "hub").rglob("x"))  # not even a link to a victim
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_lying_id_for_a_pinned_model_is_refused_too(online, pin, tiny_checkpoint, victims, tmp_path, force):
+    name = by_name(pin, tiny_checkpoint, tmp_path)
+    online.headers = {"ETag": '"../../../x"'}
+    before = outside_cache(tmp_path)
+
+    with pytest.raises(UntrustedHubError, match="of aezoo-test/hostile@"):
+        aezoo.download(name, force=force)
+
+    assert outside_cache(tmp_path) == before
+
+
+@pytest.mark.parametrize("commit", ["../../../y", "main", "C0FFEE" * 6 + "C0FF", "c0ffee", "../" + "a" * 37])
+def test_a_hub_lying_about_the_commit_touches_nothing_outside_the_cache(online, victims, tmp_path, commit):
+    online.commit = commit
+    before = outside_cache(tmp_path)
+
+    with pytest.raises(UntrustedHubError, match="not a 40-hex commit id"):
+        aezoo.load(f"hf://{REPO_ID}")
+
+    assert outside_cache(tmp_path) == before
+
+
+def test_the_honest_scripted_hub_loads(online, served, tiny_checkpoint):
+    """The control for the lies above: the same hub, telling the truth, serves a working model."""
+    _, commit = served
+    model = aezoo.load(f"hf://{REPO_ID}@{commit}")
+    assert model.aezoo.path.name == commit
+    assert_weights_equal(model, tiny_checkpoint / "model.safetensors")
+
+
+def test_parallel_loads_each_get_their_own_checks(online, served, tiny_checkpoint):
+    """The checks live in a context variable: eight threads loading at once all succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, commit = served
+    with ThreadPoolExecutor(8) as pool:
+        models = list(pool.map(lambda _: aezoo.load(f"hf://{REPO_ID}@{commit}", device="cpu"), range(8)))
+    for model in models:
+        assert_weights_equal(model, tiny_checkpoint / "model.safetensors")
+
+
+def test_the_id_a_hub_gives_a_file_must_match_what_it_serves(online, served, tmp_path):
+    """A well-formed but false id is a checksum failure, and only the cache's copy is removed."""
+    _, commit = served
+    online.headers = {"ETag": '"' + git_blob_id(b"something else") + '"'}
+
+    with pytest.raises(ChecksumMismatchError, match="removed from the cache"):
+        aezoo.load(f"hf://{REPO_ID}@{commit}")
+
+    assert not [p for p in (tmp_path / "hf" / "hub").rglob("blobs/*") if p.is_file()]
+
+
+def _plant_link(tmp_path: Path, commit: str, target: Path, name: str = "model.safetensors") -> Path:
+    snapshot = tmp_path / "hf" / "hub" / f"models--{REPO_ID.replace('/', '--')}" / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (snapshot / name).symlink_to(target)
+    return snapshot / name
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_cache_entry_leading_outside_the_cache_is_neither_read_nor_removed(
+    served, pin, tiny_checkpoint, victims, monkeypatch, tmp_path, offline
+):
+    """The second line of defence: whatever huggingface_hub returns is checked on its real path.
+    Here the cache itself holds a link out (planted, or left by another tool), which
+    huggingface_hub returns without asking the hub; the victim does not match any pinned sha256."""
+    hub, commit = served
+    name = by_name(pin, tiny_checkpoint, tmp_path)
+    _plant_link(tmp_path, commit, tmp_path / "victim")
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=hub.endpoint, offline=offline)
+    if offline:  # everything else is cached, so only the planted link can stop the load
+        for file in ("config.json", "README.md"):
+            data = (tiny_checkpoint / file).read_bytes()
+            blob = tmp_path / "hf" / "hub" / f"models--{REPO_ID.replace('/', '--')}" / "blobs" / git_blob_id(data)
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            blob.write_bytes(data)
+            _plant_link(tmp_path, commit, blob, file)
+
+    for load in (lambda: aezoo.download(name), lambda: aezoo.load(f"hf://{REPO_ID}@{commit}")):
+        with pytest.raises(UntrustedHubError, match="outside the Hugging Face cache") as caught:
+            load()
+        assert "did not read, verify or remove it" in str(caught.value)
+        assert (tmp_path / "victim").read_bytes() == PRECIOUS
+
+
+# -- item 2: references that name paths, refused before any request ---------------------------------------------------
+
+REFUSED = [
+    "hf://org/name@../../x", "hf://aezoo/..", "hf://aezoo/.", "hf://../name", "hf://./name", "hf://org/.name",
+    "hf://org/name.", "hf://org/-name", "hf://org/name-", "hf://org/a--b", "hf://org/a..b", "hf://org/name.git",
+    "hf://-org/name", "hf://org/" + "n" * 97, "hf://org/na%2F..", "hf://org/name@/main", "hf://org/name@main/",
+    "hf://org/name@a//b", "hf://org/name@..", "hf://org/name@main/../x", "hf://org/name@.hidden", "hf://org/name@-rf",
+    "hf://org/name@v1.lock", "hf://org/name@v1.", "hf://org/name@refs/heads/main", "hf://org/name@refs/pr/1/../x",
+    "hf://org/name@refs/pr/x", "hf://org/name@a\\b", "hf://org/name@a b", "hf://org/name@x\n", "hf://org/name@a:b",
+    "hf://org/name@" + "a" * 256, "hf://", "hf://fc-dae-mnist", "hf://org/name/extra", "hf://org/name@",
+    "hf://org/na me", "hf://org/name@a@b", "hf://orgé/name",
+]
+
+
+@pytest.mark.parametrize("ref", REFUSED)
+def test_references_that_could_name_a_path_are_refused_before_any_request(online, tiny_registry, ref, tmp_path):
+    with pytest.raises(InvalidReferenceError, match="hf://org/name@revision"):
+        aezoo.load(ref)
+    assert online.requests == []
+    assert not (tmp_path / "hf" / "hub").exists()
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("hf://org/name", ("org/name", "main")),
+        ("hf://Org_1/Name.v2-x@v1.0", ("Org_1/Name.v2-x", "v1.0")),
+        ("hf://org/name@release/2024-01", ("org/name", "release/2024-01")),
+        ("hf://org/name@refs/pr/12", ("org/name", "refs/pr/12")),
+        ("hf://org/name@" + "0123456789abcdef" * 2 + "01234567", ("org/name", "0123456789abcdef" * 2 + "01234567")),
+        ("hf://org/" + "n" * 96, ("org/" + "n" * 96, "main")),
+    ],
+)
+def test_references_the_hub_accepts_parse(ref, expected):
+    assert parse_hub_ref(ref) == expected
+    assert check_revision(expected[1]) == expected[1]
+
+
+@pytest.mark.parametrize("repo_id", ["aezoo/..", "aezoo/.", "../x", "org/a--b"])
+def test_a_pinned_manifest_with_an_unsafe_repo_id_is_refused_before_mirrors_and_hub(
+    online, pin, tiny_checkpoint, monkeypatch, tmp_path, repo_id
+):
+    from dataclasses import replace
+
+    manifest = release_manifest(tiny_checkpoint, REPO_ID, tmp_path / "release-scratch")
+    name = pin(replace(manifest, repo_id=repo_id))
+    (tmp_path / "mirror").mkdir()
+    monkeypatch.setenv("AEZOO_MIRRORS", str(tmp_path / "mirror"))  # mirror/.. is a folder: it must not be used
+
+    with pytest.raises(InvalidReferenceError, match="is not a hub repo id"):
+        aezoo.download(name)
+    assert online.requests == []
+
+
+# -- item 2: a refused connection, HTTP errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["ref", "name"])
+def test_a_refused_connection_is_named(pin, tiny_checkpoint, monkeypatch, tmp_path, how):
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", "1")  # bounds huggingface_hub's retries, so this is quick
+    name = by_name(pin, tiny_checkpoint, tmp_path)
+    ref = f"hf://{REPO_ID}" if how == "ref" else name
+
+    started = time.monotonic()
+    with pytest.raises(HubUnreachableError) as caught:
+        aezoo.load(ref)
+    elapsed = time.monotonic() - started
+
+    assert type(caught.value) is HubUnreachableError  # refused, not a timeout
+    assert UNREACHABLE in str(caught.value) and "HF_ENDPOINT" in str(caught.value)
+    assert isinstance(caught.value, WeightsUnavailableError)
+    assert elapsed < 10, f"a refused connection took {elapsed:.1f} s with AEZOO_HUB_TIMEOUT=1"
+
+
+@pytest.mark.parametrize("status", [500, 503])
+@pytest.mark.parametrize("how", ["ref", "name"])
+def test_a_failing_hub_is_an_http_error_within_the_timeout(online, pin, tiny_checkpoint, monkeypatch, tmp_path, status, how):
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", "2")
+    online.status = status
+    ref = f"hf://{REPO_ID}" if how == "ref" else by_name(pin, tiny_checkpoint, tmp_path)
+
+    started = time.monotonic()
+    with pytest.raises(HubHTTPError, match=f"HTTP {status}"):
+        aezoo.load(ref)
+    assert time.monotonic() - started < 12
+
+
+@pytest.mark.parametrize("how", ["ref", "name"])
+def test_a_forbidden_answer_is_an_http_error(online, pin, tiny_checkpoint, tmp_path, how):
+    online.status = 403
+    ref = f"hf://{REPO_ID}" if how == "ref" else by_name(pin, tiny_checkpoint, tmp_path)
+    with pytest.raises(HubHTTPError, match="HTTP 403") as caught:
+        aezoo.load(ref)
+    assert "HF_TOKEN" in str(caught.value)
+
+
+# -- item 12: a hub that accepts and never answers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["ref", "name"])
+@pytest.mark.parametrize("seconds", ["1", "1.5"])
+def test_a_silent_hub_fails_within_the_configured_time(pin, tiny_checkpoint, monkeypatch, tmp_path, how, seconds):
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", seconds)
+    name = by_name(pin, tiny_checkpoint, tmp_path)
+    with SilentHub() as silent:
+        hub_env(monkeypatch, tmp_path / "hf", endpoint=silent.endpoint, offline=False)
+        started = time.monotonic()
+        with pytest.raises(HubTimeoutError) as caught:
+            aezoo.load(f"hf://{REPO_ID}" if how == "ref" else name)
+        elapsed = time.monotonic() - started
+        assert silent.accepted >= 1  # it did connect: the hub accepted and stayed silent
+
+    assert f"{float(seconds):g} s" in str(caught.value) or "did not answer in time" in str(caught.value)
+    assert "AEZOO_HUB_TIMEOUT" in str(caught.value)
+    assert float(seconds) * 0.9 <= elapsed < float(seconds) + 3, f"took {elapsed:.2f} s"
+
+
+def test_the_default_hub_timeout_is_at_most_a_minute(monkeypatch):
+    monkeypatch.delenv("AEZOO_HUB_TIMEOUT", raising=False)
+    assert hub_timeout() == DEFAULT_HUB_TIMEOUT <= 60
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", "2.5")
+    assert hub_timeout() == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_bad_hub_timeout_is_named(monkeypatch, value):
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", value)
+    with pytest.raises(InvalidSettingError, match="AEZOO_HUB_TIMEOUT"):
+        hub_timeout()
+
+
+def test_the_checks_stay_out_of_other_huggingface_hub_calls(online, served, tmp_path):
+    """aezoo's hooks act only inside aezoo's own calls: the user's own hf_hub_download of the same
+    lying hub sees huggingface_hub's behaviour, not aezoo's errors."""
+    from huggingface_hub import hf_hub_download
+
+    _, commit = served
+    aezoo.load(f"hf://{REPO_ID}@{commit}")  # installs the hooks
+    online.headers = {"ETag": '"not-a-digest"'}  # huggingface_hub accepts it (a blob of that name in the cache)
+    path = hf_hub_download(REPO_ID, "README.md", revision=commit, cache_dir=tmp_path / "user-cache")
+    assert os.path.basename(os.path.realpath(path)) == "not-a-digest"
+    with pytest.raises(UntrustedHubError):  # ... while aezoo, asking the same hub, refuses it
+        aezoo.load(f"hf://{REPO_ID}@{commit}", force_download=True)
