@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import hub
 from .card import read_card
 from .checkpoint import CARD_FILE, WEIGHTS_FILE, CheckpointConfig, read_config
-from .errors import CheckpointError, InvalidSpecError, WeightsUnavailableError
+from .errors import CheckpointError, InvalidSpecError, ModelNotFoundError, WeightsUnavailableError
 from .registry import get_registry
 from .spec import CardData, ModelSpec
 
@@ -54,15 +55,38 @@ def download(name: str, *, force: bool = False) -> Path:
     return hub.fetch(spec.weights, force=force)
 
 
+def looks_like_path(ref: str | os.PathLike[str]) -> bool:
+    """Whether the user clearly wrote a path: a ``pathlib.Path``, or a string that contains a path
+    separator, starts with ``.`` or ``~``, or is absolute. Anything else is a model name, even when
+    a folder of that name happens to exist in the working directory."""
+    if isinstance(ref, os.PathLike):
+        return True
+    separators = {"/", os.sep, os.altsep} - {None}
+    return any(sep in ref for sep in separators) or ref.startswith((".", "~")) or os.path.isabs(ref)
+
+
 def resolve(ref: str | Path, *, force: bool = False) -> Path:
-    """A model name, a checkpoint folder or ``hf://org/name@rev`` -> a local, verified folder."""
-    if isinstance(ref, Path) or Path(ref).is_dir():
-        return Path(ref)
-    if str(ref).startswith(hub.HUB_PREFIX):
-        return hub.fetch_ref(*hub.parse_hub_ref(str(ref)), force=force)
-    if "/" in str(ref) or str(ref).startswith("."):
-        raise CheckpointError(f"No checkpoint folder at {ref!r}.", "Check the path, or pass a model name from 'aezoo list'.")
-    return download(str(ref), force=force)
+    """A model name, a checkpoint folder or ``hf://org/name@rev`` -> a local, verified folder.
+
+    A bare name always means the registered model and its pinned, sha256-checked weights: a folder
+    ``./fc-dae-mnist/`` never stands in for ``fc-dae-mnist``; write ``./fc-dae-mnist`` to load it."""
+    if isinstance(ref, str) and ref.startswith(hub.HUB_PREFIX):
+        return hub.fetch_ref(*hub.parse_hub_ref(ref), force=force)
+    if looks_like_path(ref):
+        folder = Path(ref).expanduser()
+        if not folder.is_dir():
+            raise CheckpointError(
+                f"No checkpoint folder at {str(ref)!r}.", "Check the path, or pass a model name from 'aezoo list'."
+            )
+        return folder
+    try:
+        return download(ref, force=force)
+    except ModelNotFoundError as exc:
+        if Path(ref).is_dir():
+            raise ModelNotFoundError(
+                exc.what, f"{exc.hint} To load the folder {ref!r} here instead, write it as a path: ./{ref}".strip()
+            ) from exc
+        raise
 
 
 def import_object(reference: str) -> Any:

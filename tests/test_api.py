@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -75,3 +76,54 @@ def test_importing_aezoo_does_not_import_torch():
     code = "import aezoo, sys; aezoo.list_models(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# -- a folder named like a model is not the model (issue 10, item 5) -------------------------------------------
+
+
+@pytest.fixture
+def lookalike(tiny_checkpoint, tmp_path, monkeypatch):
+    """The working directory holds ./tiny-ae/, a real checkpoint folder named like the registered model."""
+    import shutil
+
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    shutil.copytree(tiny_checkpoint, workdir / "tiny-ae")
+    monkeypatch.chdir(workdir)
+    return workdir / "tiny-ae"
+
+
+def test_a_bare_name_is_the_registered_model_even_beside_a_folder_of_that_name(lookalike):
+    # tiny-ae has no published weights: the registered name is resolved, and says so, instead of
+    # quietly loading the unverified folder.
+    with pytest.raises(WeightsUnavailableError, match="no published weights"):
+        aezoo.load("tiny-ae")
+
+
+@pytest.mark.parametrize("written", ["./tiny-ae", "tiny-ae/", "./tiny-ae/", "ABSOLUTE", "PATH", "TILDE"])
+def test_a_folder_is_loaded_when_the_user_wrote_a_path(lookalike, monkeypatch, written):
+    ref = {"ABSOLUTE": str(lookalike), "PATH": Path("tiny-ae"), "TILDE": "~/tiny-ae"}.get(written, written)
+    monkeypatch.setenv("HOME", str(lookalike.parent))
+    model = aezoo.load(ref, device="cpu")
+    assert model.aezoo.path.resolve() == lookalike.resolve()
+
+
+def test_looks_like_path_follows_the_written_form():
+    from aezoo.api import looks_like_path
+
+    for path in ("./x", "../x", "x/", "a/b", "/abs", "~/x", ".hidden", Path("x")):
+        assert looks_like_path(path), path
+    for name in ("fc-dae-mnist", "tiny-ae", "x"):
+        assert not looks_like_path(name), name
+
+
+def test_an_unknown_name_beside_a_folder_of_that_name_says_how_to_load_the_folder(lookalike, tmp_path):
+    (lookalike.parent / "my-run").mkdir()
+    with pytest.raises(ModelNotFoundError) as caught:
+        aezoo.load("my-run")
+    assert "No model named 'my-run'" in str(caught.value) and "./my-run" in str(caught.value)
+
+
+def test_a_written_path_that_is_not_a_folder_is_named(lookalike):
+    with pytest.raises(CheckpointError, match="No checkpoint folder at './nowhere'"):
+        aezoo.load("./nowhere")

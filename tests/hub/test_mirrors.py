@@ -76,3 +76,25 @@ def test_a_mirror_folder_missing_a_file_is_unavailable(mirrored):
         aezoo.load(name)
 
     assert f"Mirror {repo} lacks README.md" in str(caught.value) and "AEZOO_MIRRORS" in str(caught.value)
+
+
+def test_a_folder_named_like_the_model_does_not_replace_the_pinned_weights(
+    mirrored, make_checkpoint, tiny_checkpoint, monkeypatch, tmp_path
+):
+    """Issue 10, item 5: ./tiny-ae/ in the working directory, with other weights, is loaded only
+    when written as a path; the bare name gets the pinned, sha256-checked checkpoint."""
+    import shutil
+
+    name, repo = mirrored
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    shutil.copytree(make_checkpoint(1), workdir / name)
+    monkeypatch.chdir(workdir)
+
+    pinned = aezoo.load(name, device="cpu")
+    assert pinned.aezoo.path == repo
+    assert_weights_equal(pinned, tiny_checkpoint / "model.safetensors")
+
+    folder = aezoo.load(f"./{name}", device="cpu")
+    assert folder.aezoo.path.resolve() == (workdir / name).resolve()
+    assert_weights_equal(folder, workdir / name / "model.safetensors")
