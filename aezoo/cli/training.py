@@ -9,7 +9,8 @@ import click
 
 def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
     options = [
-        click.option("--data", help="A registered data set name (default: the recipe's)."),
+        click.option("--data", help="A data set name (aezoo datasets), NAME:PATH for one read from a file or folder "
+                     "(celeba:~/img_align_celeba), a folder of images or a CSV file (default: the recipe's)."),
         click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the recipe's)."),
         click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), help="Checkpoint folder."),
         click.option("--device", default="auto", show_default=True, help="cuda, mps, cpu or auto."),

@@ -1,6 +1,7 @@
 """Turn whatever a user passes as ``data=`` into train and test splits shaped for the model.
 
-Accepted: a registered data set name; a path (a folder of images, or a .csv file); a numpy
+Accepted: a registered data set name, or ``NAME:PATH`` for a data set read from a file or folder
+(``celeba:~/data/img_align_celeba``, ``creditcard:creditcard.csv``); a path (a folder of images, or a .csv file); a numpy
 array, torch tensor or pandas DataFrame; a torch Dataset; or ready ``Splits``. In-memory data
 without its own split is split as every aezoo data set is: index % 5 == 4 is held out.
 Image loaders receive the model's ``image_size`` and ``channels`` from its preprocessing, so
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..errors import DatasetUnavailableError
 from ..spec import ModelSpec
+from ..registry import get_registry
 from . import Splits, dataset_spec
 
 TEST_EVERY = 5
@@ -25,6 +27,9 @@ def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | Non
     if isinstance(data, Splits):
         return data
     if isinstance(data, str) and not Path(data).exists():
+        name, colon, path = data.partition(":")
+        if colon and name in get_registry().datasets():  # NAME:PATH, e.g. celeba:~/data/img_align_celeba
+            return _registered(name, preprocessing, path=path)
         return _registered(data, preprocessing)
     if isinstance(data, str | Path):
         path = Path(data)

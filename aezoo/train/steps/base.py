@@ -82,19 +82,24 @@ class TrainingStep:
 
 
 def random_shift(images: torch.Tensor, pixels: int) -> torch.Tensor:
-    """Shift each image by up to ``pixels`` in x and y (zero fill): cheap augmentation for small sets."""
+    """Shift each image by up to ``pixels`` in x and y (zero fill): cheap augmentation for small sets.
+    The offsets come from the CPU generator (resumable, the same on every device); the shift is one
+    gather on the images' device."""
     if pixels <= 0:
         return images
     padded = nn.functional.pad(images, (pixels, pixels, pixels, pixels))
-    offsets = torch.randint(0, 2 * pixels + 1, (images.shape[0], 2))
+    offsets = torch.randint(0, 2 * pixels + 1, (images.shape[0], 2)).to(images.device)
     height, width = images.shape[-2:]
-    return torch.stack([padded[i, :, y : y + height, x : x + width] for i, (y, x) in enumerate(offsets.tolist())])
+    rows = offsets[:, 0, None] + torch.arange(height, device=images.device)  # (N, H)
+    cols = offsets[:, 1, None] + torch.arange(width, device=images.device)  # (N, W)
+    batch = torch.arange(images.shape[0], device=images.device)[:, None, None]
+    return padded[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()  # from (N, H, W, C)
 
 
 def augment(images: torch.Tensor, *, flip: bool = False, shift: int = 0) -> torch.Tensor:
     """Random horizontal flips and shifts, for the small data sets the shipped weights train on."""
     if flip:
-        flipped = torch.rand(images.shape[0]) < 0.5
+        flipped = (torch.rand(images.shape[0]) < 0.5).to(images.device)
         images = torch.where(flipped.view(-1, 1, 1, 1), images.flip(-1), images)
     return random_shift(images, shift)
 

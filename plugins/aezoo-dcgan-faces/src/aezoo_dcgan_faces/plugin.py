@@ -9,8 +9,12 @@ from aezoo.spec import Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
 
-# The CelebA shape of pytorch/examples' DCGAN; the shipped model uses SPEC.config (32x32 grayscale).
-CELEBA_CONFIG = {"image_size": 64, "channels": 3, "nz": 100, "ngf": 64, "ndf": 64}
+# The shipped shape: pytorch/examples' DCGAN for CelebA 64x64 RGB.
+CONFIG = {"image_size": 64, "channels": 3, "nz": 100, "ngf": 64, "ndf": 64}
+PREPROCESSING = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
+
+# A small grayscale shape from the same builder, for small images and quick experiments (not shipped).
+SMALL_CONFIG = {"image_size": 32, "channels": 1, "nz": 100, "ngf": 32, "ndf": 32}
 
 SPEC = ModelSpec(
     name="dcgan-faces",
@@ -18,22 +22,22 @@ SPEC = ModelSpec(
     task="generate",
     family="gan",
     builder="aezoo_dcgan_faces.model:build",
-    config={"image_size": 32, "channels": 1, "nz": 100, "ngf": 32, "ndf": 32},
-    preprocessing={"image_size": 32, "channels": 1, "range": [0.0, 1.0]},
-    params=536_384,
+    config=CONFIG,
+    preprocessing=PREPROCESSING,
+    params=6_342_272,
     recipe=Recipe(
         step="aezoo.train.steps.gan:GANStep",
-        dataset="lfw-faces",
-        epochs=600,
-        batch_size=16,
+        dataset="celeba",
+        epochs=40,
+        batch_size=128,
         lr=2e-4,
         seed=0,
-        options={"betas": [0.5, 0.999], "flip": True, "shift": 2, "label_smoothing": 0.0},
+        options={"betas": [0.5, 0.999], "flip": True, "label_smoothing": 0.0, "eval_every": 5},
     ),
     weights=RELEASE.weights,
     card=RELEASE.card(
         license="mit",
-        datasets=("lfw",),
+        datasets=("celeba",),
         full_data_training=(
             "CelebA 64x64 RGB is the shape of pytorch/examples' DCGAN (nz 100, ngf = ndf = 64; generator 3,576,704 and "
             "discriminator 2,765,568 parameters), built by the same code from another config; the data follows the "
