@@ -206,8 +206,6 @@ def creditcard(path: str | Path | None = None, features: Sequence[str] | None = 
     without it ``$AEZOO_HOME/datasets/creditcard/creditcard.csv`` if present, else the OpenML copy.
     ``features``: the columns a model reads (a subset of Time, V1..V28, Amount, in its order).
     """
-    from .tabular import TableDataset
-
     del label  # the label column is always Class
     if path is None and default_path().is_file():
         path = default_path()
@@ -222,6 +220,20 @@ def creditcard(path: str | Path | None = None, features: Sequence[str] | None = 
     else:
         frame = fetch_openml_frame()
         source = f"the OpenML copy (data set '{OPENML_NAME}', version {OPENML_VERSION})"
+    frauds = int(frame[LABEL].sum())
+    description = (f"the ULB credit-card fraud data ({source}: {len(frame):,} transactions, {frauds:,} frauds; "
+                   f"data licence: {LICENSE})")
+    return creditcard_splits(frame, features=features, source=source, known=known, description=description)
+
+
+def creditcard_splits(frame: pd.DataFrame, *, features: Sequence[str] | None = None, source: str = "a DataFrame",
+                      known: bool = False, description: str | None = None) -> Splits:
+    """A table with the creditcard.csv schema on the time split, with the model's ``features`` (default:
+    Time, V1..V28, Amount). The test split carries the training split as ``reference`` (the rows that
+    baselines are fitted on)."""
+    from .tabular import TableDataset
+
+    frame = _check_frame(frame, source)
     columns = list(FEATURES if features is None else features)
     unknown = [c for c in columns if c not in FEATURES]
     if unknown or not columns:
@@ -237,6 +249,7 @@ def creditcard(path: str | Path | None = None, features: Sequence[str] | None = 
     times = frame["Time"].to_numpy()
     train_set = TableDataset(x[train_t], y[train_t], columns, LABEL, True)
     test_set = TableDataset(x[test_t], y[test_t], columns, LABEL, True)
+    test_set.reference = train_set  # the rows baselines are fitted on (aezoo evaluate re-measures them)
 
     def count(rows: np.ndarray) -> str:
         frauds = int(y[torch.from_numpy(rows)].sum())
@@ -248,8 +261,8 @@ def creditcard(path: str | Path | None = None, features: Sequence[str] | None = 
              f"{times[test].min():g} to {times[test].max():g} s); no test row is earlier than any training row")
     return Splits(
         train=train_set, test=test_set, name="creditcard",
-        description=(f"the ULB credit-card fraud data ({source}: {len(frame):,} real transactions, "
-                     f"{int(frame[LABEL].sum()):,} frauds; {LICENSE})"),
+        description=description or (f"{source}: {len(frame):,} rows with the creditcard.csv schema, "
+                                    f"{int(frame[LABEL].sum()):,} frauds"),
         split=split,
         meta={"features": columns, "label": LABEL, "known_file": known},
     )

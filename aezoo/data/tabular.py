@@ -164,7 +164,12 @@ def _short(names: Sequence[str], limit: int = 8) -> str:
 
 def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: str | None = None,
                  name: str = "in-memory DataFrame", description: str | None = None) -> Splits:
-    """A pandas DataFrame as ``Splits``: columns checked by name, ``label`` (if present) kept as labels."""
+    """A pandas DataFrame as ``Splits``: columns checked by name, ``label`` (if present) kept as labels.
+    A frame with exactly the creditcard.csv columns gets the credit-card protocol (the time split)."""
+    from .creditcard import LABEL, creditcard_splits, has_schema
+
+    if has_schema(frame.columns) and label in (None, LABEL) and (features is None or LABEL not in features):
+        return creditcard_splits(frame, features=features, source=name)
     columns, found_label = select_columns(list(frame.columns), features, label, source=name)
     pandas = require("pandas", "pandas", name)
     bad = [c for c in columns if not pandas.api.types.is_numeric_dtype(frame[c])]

@@ -5,17 +5,22 @@ training rows (``prepare``), trained on normal rows only (rows labelled 1 are sk
 reconstruction error, and after every epoch ``threshold_`` = the (1 - contamination) percentile of
 the normal training rows' scores (``calibrate``). Evaluation on the held-out split reports ROC AUC,
 average precision, and precision / recall at that threshold when it holds both classes; without
-labels (every row normal) it reports the held-out error and the share of rows flagged.
+labels (every row normal) it reports the held-out error and the share of rows flagged. With
+``options["baselines"]`` it also fits simple detectors (PyOD's AutoEncoder, IsolationForest, PCA
+reconstruction error, a z-score distance) on the same normal training rows and reports their ROC AUC
+and average precision on the same held-out rows, so the card and ``aezoo evaluate`` carry them.
 
 The model must provide (``aezoo_fc_ae_fraud.model.TabularAE`` does): ``forward(x) -> scores (N,)``
 (differentiable), ``fit_scaler(normal_rows)``, ``set_threshold(training_scores)``, ``threshold_``,
-and optionally ``feature_names`` (checked against a table's column names).
+and optionally ``feature_names`` (checked against a table's column names), ``residuals(x)`` (for
+``options["loss"]`` "l1" / "mse") and ``fit_error_scale(normal_rows)`` (called before the threshold).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import torch
 
 from ...errors import TrainingError
@@ -57,10 +62,12 @@ class AnomalyStep(TrainingStep):
         "precision": (("precision of flagging score > threshold_ (the stored threshold: the (1 - contamination) "
                       "percentile of the normal training rows' scores) on the held-out rows"), ""),
         "recall": ("recall of anomalies at the same stored threshold on the held-out rows", ""),
-        "flagged": ("share of held-out rows flagged (score > threshold_)", ""),
+        "flagged": ("alert rate: share of held-out rows flagged (score > threshold_)", ""),
         "normal_error": (("mean anomaly score (mean squared reconstruction error, z-scored) of the held-out "
                          "normal rows"), ""),
-    }
+    }  # and the baselines' metrics (options["baselines"]), added below the baseline functions
+
+    _baseline_cache: tuple[Any, dict[str, float]] | None = None
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         weight_decay = float(self.options.get("weight_decay", 0.0))
@@ -106,9 +113,22 @@ class AnomalyStep(TrainingStep):
             return {"loss": torch.zeros(())}  # batch norm cannot train on a single row
         if len(x) == 0:
             return {"loss": torch.zeros(())}
-        loss = model(x.to(self.device)).mean()
+        loss = self._loss(model, x.to(self.device))
         self.optimize(loss)
         return {"loss": loss.detach()}
+
+    def _loss(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """``options["loss"]``: "score" (default: the mean anomaly score), or "l1" / "mse" on the
+        model's ``residuals`` (an L1 loss lets the network ignore rare large deviations of normal rows)."""
+        kind = self.options.get("loss", "score")
+        if kind == "score":
+            return model(x).mean()
+        residuals = _plain(model).residuals(x)
+        if kind == "l1":
+            return residuals.abs().mean()
+        if kind == "mse":
+            return residuals.pow(2).mean()
+        raise TrainingError(f"Unknown loss {kind!r} in the recipe options.", "Use 'score', 'l1' or 'mse'.")
 
     @torch.no_grad()
     def _scores(self, rows: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
@@ -125,7 +145,10 @@ class AnomalyStep(TrainingStep):
         """threshold_ = the (1 - contamination) percentile of the normal training rows' scores."""
         x, y = table_of(train_data)
         normal = x[y == 0] if self.options.get("train_on", "normal") == "normal" else x
-        _plain(self.model).set_threshold(self._scores(normal).double().numpy())
+        model = _plain(self.model)
+        if callable(getattr(model, "fit_error_scale", None)):
+            model.fit_error_scale(normal.to(self.device))  # scaled scores: residual scales before the threshold
+        model.set_threshold(self._scores(normal).double().numpy())
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
@@ -140,7 +163,28 @@ class AnomalyStep(TrainingStep):
         metrics["flagged"] = float((scores > threshold).double().mean())
         if bool((y == 0).any()):
             metrics["normal_error"] = float(scores[y == 0].mean())
+        metrics.update(self._baselines(loader.dataset, x, y))
         return metrics
+
+    def _baselines(self, test_data: Any, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """With ``options["baselines"]`` (names from ``BASELINES``, or True for all), the baselines fitted
+        on the normal rows of the test split's ``reference``: the training split that a protocol such as
+        ``creditcard``'s attaches, so ``aezoo evaluate`` re-measures them from the data alone. Data
+        without a reference (an array, ``model.fit``) gets none. Computed once per step and data: they
+        do not change between epochs."""
+        wanted = self.options.get("baselines")
+        train = getattr(test_data, "reference", None)
+        if not wanted or train is None or not 0 < int(y.sum()) < len(y):
+            return {}
+        names = BASELINES if wanted is True else tuple(wanted)
+        key = (id(train), id(test_data), names)
+        if self._baseline_cache is None or self._baseline_cache[0] != key:
+            rows, labels = table_of(train)
+            normal = rows[labels == 0] if self.options.get("train_on", "normal") == "normal" else rows
+            with torch.enable_grad():  # evaluate runs under no_grad; PyOD's AutoEncoder trains here
+                found = baseline_metrics(normal.numpy(), x.numpy(), y.numpy(), names=names, seed=self.recipe.seed)
+            self._baseline_cache = (key, found)
+        return dict(self._baseline_cache[1])
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
         """A histogram of held-out scores (normal vs anomalous rows) with the threshold."""
@@ -151,6 +195,107 @@ class AnomalyStep(TrainingStep):
             return []
         draw_score_histogram(self._scores(x).double(), y, _plain(self.model).threshold_, folder / "scores.png")
         return ["scores.png"]
+
+
+# ---- baselines ------------------------------------------------------------------------------------------------
+# Simple detectors fitted on the same normal training rows and scored on the same held-out rows as the
+# model, so a card can say what a reader would get from another tool. Each takes raw rows (numpy,
+# the model's columns) and returns (test scores, a one-line description of what was fitted).
+
+BASELINES = ("pyod_autoencoder", "isolation_forest", "pca", "z_score")
+
+
+def _zscored(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean, std = train.mean(0), train.std(0)
+    std = np.where(std < 1e-6, 1.0, std)
+    return (train - mean) / std, (test - mean) / std
+
+
+def z_score_baseline(train: np.ndarray, test: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict[str, float]]:
+    """Mean squared z-score of each row with the training rows' mean and deviation: no learning at all."""
+    _, z = _zscored(train, test)
+    return (z**2).mean(1), {}
+
+
+def pca_baseline(train: np.ndarray, test: np.ndarray, seed: int = 0,
+                 variance: float = 0.95) -> tuple[np.ndarray, dict[str, float]]:
+    """Reconstruction error of PCA on z-scored rows, keeping the fewest components that explain
+    ``variance`` of the training rows' variance: the linear autoencoder. Reports the component count."""
+    from sklearn.decomposition import PCA
+
+    a, b = _zscored(train, test)
+    pca = PCA(n_components=variance, svd_solver="full", random_state=seed).fit(a)
+    error = ((pca.inverse_transform(pca.transform(b)) - b) ** 2).mean(1)
+    return error, {"components": float(pca.n_components_)}
+
+
+def isolation_forest_baseline(train: np.ndarray, test: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict[str, float]]:
+    """scikit-learn's IsolationForest with its defaults (100 trees, 256 rows per tree)."""
+    from sklearn.ensemble import IsolationForest
+
+    forest = IsolationForest(random_state=seed, n_jobs=1).fit(train)
+    return -forest.score_samples(test), {}
+
+
+def pyod_autoencoder_baseline(train: np.ndarray, test: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict[str, float]]:
+    """PyOD's AutoEncoder with its defaults (hidden [64, 32], batch norm, dropout 0.2, 10 epochs of
+    batch 32, lr 1e-3, its own z-scoring). Needs the pyod package."""
+    try:
+        from pyod.models.auto_encoder import AutoEncoder
+    except ImportError as exc:
+        raise TrainingError("The PyOD AutoEncoder baseline needs the pyod package, which is not installed.",
+                            "pip install -c constraints.txt pyod, or leave 'pyod_autoencoder' out of "
+                            "options['baselines'].") from exc
+    threads = torch.get_num_threads()
+    try:
+        detector = AutoEncoder(random_state=seed, verbose=0, device="cpu").fit(train)
+        return detector.decision_function(test), {}
+    finally:
+        torch.set_num_threads(threads)
+
+
+BASELINE_FUNCTIONS = {"pyod_autoencoder": pyod_autoencoder_baseline, "isolation_forest": isolation_forest_baseline,
+                      "pca": pca_baseline, "z_score": z_score_baseline}
+_SAME = "fitted on the same normal training rows (the model's columns, raw) and scored on the same held-out rows"
+BASELINE_PROTOCOLS: dict[str, str] = {
+    "pyod_autoencoder": "PyOD 2.x/3.x AutoEncoder with its defaults (hidden [64, 32], batch norm, dropout 0.2, 10 "
+                        "epochs of batch 32, lr 1e-3, its own z-scoring), random_state 0",
+    "isolation_forest": "scikit-learn IsolationForest with its defaults (100 trees), random_state 0",
+    "pca": "PCA reconstruction error (mean squared, on rows z-scored with training statistics), the fewest "
+           "components explaining 95 % of the training variance (baseline_pca_components)",
+    "z_score": "mean squared z-score of the row (mean and deviation of the normal training rows): no learning",
+}
+
+
+def baseline_metrics(train: Any, test: Any, labels: Any, *, names: Any = BASELINES, seed: int = 0) -> dict[str, float]:
+    """``baseline_NAME_roc_auc`` and ``baseline_NAME_average_precision`` for each baseline fitted on
+    ``train`` (normal rows) and scored on ``test`` with ``labels`` (1 = anomaly), plus what a baseline
+    reports about itself (``baseline_pca_components``)."""
+    train = np.asarray(train, dtype=np.float64)
+    test = np.asarray(test, dtype=np.float64)
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    out: dict[str, float] = {}
+    for name in names:
+        if name not in BASELINE_FUNCTIONS:
+            raise TrainingError(f"Unknown baseline {name!r}.", f"Known: {', '.join(BASELINES)}.")
+        scores, facts = BASELINE_FUNCTIONS[name](train, test, seed)
+        scores = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+        out[f"baseline_{name}_roc_auc"] = roc_auc(labels, scores)
+        out[f"baseline_{name}_average_precision"] = average_precision(labels, scores)
+        out.update({f"baseline_{name}_{key}": value for key, value in facts.items()})
+    return out
+
+
+def _baseline_protocols() -> dict[str, tuple[str, str]]:
+    protocols: dict[str, tuple[str, str]] = {}
+    for name, what in BASELINE_PROTOCOLS.items():
+        protocols[f"baseline_{name}_roc_auc"] = (f"baseline: {what}; {_SAME}; ROC AUC", "")
+        protocols[f"baseline_{name}_average_precision"] = (f"baseline: {what}; {_SAME}; average precision", "")
+    protocols["baseline_pca_components"] = ("the PCA baseline's component count, chosen on the training rows", "")
+    return protocols
+
+
+AnomalyStep.metric_protocols.update(_baseline_protocols())
 
 
 def draw_score_histogram(scores: torch.Tensor, labels: torch.Tensor, threshold: float, path: Any,
