@@ -200,3 +200,30 @@ def test_verify_by_git_blob_id(weights):
 
     with pytest.raises(ChecksumMismatchError, match="has sha1"):
         verify(path, "0" * 40, algorithm="sha1")
+
+
+# -- is_inside: what the hub code checks before it reads, verifies or removes a cached file ---------------------
+
+
+def test_is_inside_judges_the_real_path(tmp_path):
+    from aezoo.integrity import is_inside
+
+    cache, outside = tmp_path / "cache", tmp_path / "outside"
+    (cache / "blobs").mkdir(parents=True)
+    outside.write_text("the user's")
+    (cache / "blobs" / "abc").write_text("cached")
+    (cache / "link-in").symlink_to(cache / "blobs" / "abc")
+    (cache / "link-out").symlink_to(outside)
+    (cache / "dir-out").symlink_to(tmp_path)
+
+    assert is_inside(cache / "blobs" / "abc", cache)
+    assert is_inside(cache / "link-in", cache)
+    assert is_inside(cache, cache)
+    assert not is_inside(cache / "link-out", cache)  # a link out of the cache is judged by its target
+    assert not is_inside(cache / "dir-out" / "outside", cache)
+    assert not is_inside(cache / "blobs" / ".." / ".." / "outside", cache)  # '..' is resolved
+    assert not is_inside(tmp_path / "cache-sibling", cache)  # a shared prefix is not containment
+    # A cache reached through a link is still that cache.
+    (tmp_path / "cache-link").symlink_to(cache)
+    assert is_inside(tmp_path / "cache-link" / "blobs" / "abc", cache)
+    assert is_inside(cache / "blobs" / "abc", tmp_path / "cache-link")

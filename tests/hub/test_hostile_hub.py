@@ -331,3 +331,34 @@ def test_the_checks_stay_out_of_other_huggingface_hub_calls(online, served, tmp_
     assert os.path.basename(os.path.realpath(path)) == "not-a-digest"
     with pytest.raises(UntrustedHubError):  # ... while aezoo, asking the same hub, refuses it
         aezoo.load(f"hf://{REPO_ID}@{commit}", force_download=True)
+
+
+# -- the command line: one line, exit 1 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "ref", "says"),
+    [
+        ({"headers": {"ETag": '"../../../x"'}}, "hf://aezoo-test/hostile@{commit}", "not a sha1 or sha256 hex digest"),
+        ({"status": 503}, "hf://aezoo-test/hostile", "HTTP 503"),
+        ({}, "hf://aezoo/..", "is not a hub repo id"),
+        ({}, "hf://aezoo-test/hostile@../../x", "is not a revision"),
+    ],
+)
+def test_the_cli_reports_a_hostile_or_failing_hub_in_one_line(online, served, victims, monkeypatch, script, ref, says):
+    from click.testing import CliRunner
+
+    from aezoo.cli import main
+
+    _, commit = served
+    for key, value in script.items():
+        setattr(online, key, value)
+    monkeypatch.setenv("AEZOO_HUB_TIMEOUT", "2")
+
+    result = CliRunner().invoke(main, ["evaluate", ref.format(commit=commit)], prog_name="aezoo")
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and says in lines[0], result.output
+    for path, data in victims.items():
+        assert path.read_bytes() == data
