@@ -8,14 +8,17 @@ import torch
 from torch import nn
 
 from ...metrics import psnr_from_mse, ssim
-from .base import TrainingStep, images_of, mask_pixels, random_shift
+from .base import TrainingStep, augment, images_of, mask_pixels
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
 
 class DenoisingStep(TrainingStep):
-    """Denoising AE: corrupt with pixel masking, reconstruct the clean image under MSE."""
+    """Denoising AE: corrupt with pixel masking, reconstruct the clean image under MSE.
+
+    Options: ``mask_prob`` (training noise, 0.5), ``eval_mask_prob`` (test noise, 0.5), ``shift``
+    (random shifts of up to that many pixels), ``flip`` (random horizontal flips), ``schedule``."""
 
     metric_protocols = {
         "psnr": ("pixel masking noise, each pixel zeroed with p=0.5 (fixed seed 0); PSNR of the pooled MSE on [0, 1]", "dB"),
@@ -24,7 +27,8 @@ class DenoisingStep(TrainingStep):
     }
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        clean = random_shift(images_of(batch), self.options.get("shift", 0)).to(self.device)
+        clean = augment(images_of(batch), flip=bool(self.options.get("flip", False)), shift=self.options.get("shift", 0))
+        clean = clean.to(self.device)
         noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
         loss = nn.functional.mse_loss(self.model(noisy), clean)
         self.optimize(loss)
@@ -55,7 +59,7 @@ class DenoisingStep(TrainingStep):
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
         from ...images import save_grid
 
-        clean = torch.stack([images_of(test_data[i]) for i in range(0, min(len(test_data), 100), 10)])
+        clean = torch.stack([images_of(test_data[i]) for i in showcase(test_data)])
         noisy = mask_pixels(clean, self.options.get("eval_mask_prob", 0.5), torch.Generator().manual_seed(0))
         self.model.eval()
         with torch.no_grad():
@@ -63,3 +67,20 @@ class DenoisingStep(TrainingStep):
         self.model.train()
         save_grid(torch.cat([noisy, restored, clean]), folder / "before_after.png", rows=3)
         return ["before_after.png"]
+
+
+def showcase(test_data: Any, count: int = 10) -> list[int]:
+    """Indices of varied held-out items for the before/after image: the first item of each class
+    (in class order, among the first 2,000) when the items carry two or more labels, else every
+    tenth of the first 100."""
+    first: dict[int, int] = {}
+    for i in range(min(len(test_data), 2_000)):
+        item = test_data[i]
+        if not isinstance(item, list | tuple) or len(item) < 2:
+            break
+        first.setdefault(int(item[1]), i)
+        if len(first) == count:
+            break
+    if len(first) >= 2:
+        return [first[label] for label in sorted(first)][:count]
+    return list(range(0, min(len(test_data), 10 * count), 10))
