@@ -174,7 +174,8 @@ def _content_id(path: Path, repo_id: str, etag: str | None) -> tuple[str, str]:
         content_id = etag
     else:
         raise WeightsUnavailableError(
-            f"Cannot tell the hub's content id of {path.name} of {repo_id}: the cached copy is not a link to a named blob.",
+            f"Cannot tell the hub's content id of {path.name} of {repo_id}: the cached copy is not a link to a"
+            " named blob.",
             "Load it again with force_download=True (CLI: --force) so the hub is asked for it.",
         )
     return ("sha256" if len(content_id) == 64 else "sha1"), content_id
@@ -267,7 +268,7 @@ def _download(repo_id: str, filename: str, revision: str, *, force: bool) -> tup
     return _checked_pointer(path, repo_id, filename, revision), guard.etag
 
 
-# -- every answer of the hub, checked while aezoo asks ---------------------------------------------------------------
+# -- every answer of the hub, checked while aezoo asks ----------------------------------------------------------------
 
 
 class _Guard:
@@ -347,7 +348,8 @@ class _Guard:
         endpoint, seconds = constants.ENDPOINT, f"{self.timeout:g} s"
         if isinstance(self.problem, int):
             return HubHTTPError(
-                f"The hub at {endpoint} kept answering HTTP {self.problem} for {seconds} while aezoo fetched {self.where}.",
+                f"The hub at {endpoint} kept answering HTTP {self.problem} for {seconds} while aezoo fetched"
+                f" {self.where}.",
                 "The hub is failing: retry later, or point HF_ENDPOINT at a mirror.",
             )
         if "Timeout" in type(self.problem).__name__:
@@ -416,7 +418,7 @@ def _guarded(where: str) -> Iterator[_Guard]:
         _GUARD.reset(token)
 
 
-# -- huggingface_hub's and httpx's exceptions, named --------------------------------------------------------------------
+# -- huggingface_hub's and httpx's exceptions, named ----------------------------------------------------------------
 
 
 def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:

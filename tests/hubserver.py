@@ -256,7 +256,9 @@ class ScriptedHub:
             else:
                 headers["X-Error-Code"] = "EntryNotFound"
         elif len(parts) >= 5 and parts[:2] == ["api", "models"] and parts[4] == "tree":
-            listing = [{"type": "file", "path": n, "size": len(d), "oid": git_blob_id(d)} for n, d in self.files.items()]
+            listing = [
+                {"type": "file", "path": n, "size": len(d), "oid": git_blob_id(d)} for n, d in self.files.items()
+            ]
             body, status = json.dumps(listing).encode(), 200
             headers["Content-Type"] = "application/json"
         handler.send_response(status)

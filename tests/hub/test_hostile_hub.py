@@ -264,7 +264,9 @@ def test_a_refused_connection_is_named(pin, tiny_checkpoint, monkeypatch, tmp_pa
 
 @pytest.mark.parametrize("status", [500, 503])
 @pytest.mark.parametrize("how", ["ref", "name"])
-def test_a_failing_hub_is_an_http_error_within_the_timeout(online, pin, tiny_checkpoint, monkeypatch, tmp_path, status, how):
+def test_a_failing_hub_is_an_http_error_within_the_timeout(
+    online, pin, tiny_checkpoint, monkeypatch, tmp_path, status, how
+):
     monkeypatch.setenv("AEZOO_HUB_TIMEOUT", "2")
     online.status = status
     ref = f"hf://{REPO_ID}" if how == "ref" else by_name(pin, tiny_checkpoint, tmp_path)
@@ -333,7 +335,7 @@ def test_the_checks_stay_out_of_other_huggingface_hub_calls(online, served, tmp_
         aezoo.load(f"hf://{REPO_ID}@{commit}", force_download=True)
 
 
-# -- the command line: one line, exit 1 ---------------------------------------------------------------------------------
+# -- the command line: one line, exit 1 -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
