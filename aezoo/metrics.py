@@ -58,12 +58,22 @@ def _labels_and_scores(labels: object, scores: object, metric: str) -> tuple[tor
     return y, s
 
 
+def _as_probabilities(scores: torch.Tensor) -> torch.Tensor:
+    """The scores' ranks scaled into [0, 1] (ties kept). torchmetrics reads scores outside [0, 1] as
+    logits and applies a sigmoid, which in float32 turns every score above about 17 into 1.0 and
+    so invents ties; ranking metrics depend on the order alone, which this keeps exactly."""
+    import torch
+
+    distinct, rank = torch.unique(scores, sorted=True, return_inverse=True)
+    return rank.to(torch.float64) / max(len(distinct) - 1, 1)
+
+
 def roc_auc(labels: object, scores: object) -> float:
     """Area under the ROC curve (the probability that an anomaly outscores a normal row, ties count half)."""
     from torchmetrics.functional.classification import binary_auroc
 
     y, s = _labels_and_scores(labels, scores, "ROC AUC")
-    return float(binary_auroc(s, y.long()))
+    return float(binary_auroc(_as_probabilities(s), y.long()))
 
 
 def average_precision(labels: object, scores: object) -> float:
@@ -71,7 +81,7 @@ def average_precision(labels: object, scores: object) -> float:
     from torchmetrics.functional.classification import binary_average_precision
 
     y, s = _labels_and_scores(labels, scores, "average precision")
-    return float(binary_average_precision(s, y.long()))
+    return float(binary_average_precision(_as_probabilities(s), y.long()))
 
 
 def precision_recall_at(labels: object, scores: object, threshold: float) -> tuple[float, float]:
