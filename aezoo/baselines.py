@@ -13,6 +13,12 @@ Fitting uses a randomized SVD of the implicitly centred data (Halko, Martinsson 
 float32, seeded by a CPU generator. The data are never copied or centred in memory. The total
 variance (for the PPCA noise variance) is computed exactly, in float64, batch by batch. Variances
 use the unbiased sample covariance (divide by N - 1), as scikit-learn does.
+
+Measured on 15,000 CelebA faces at 64x64x3 (D = 12,288), k = 128, on 2 shared CPU cores (load 5-12):
+the default (oversampling 32, 7 power iterations) fitted in 69 s and captured 0.999995 of the exact
+top-128 variance, with the 128th eigenvalue within 0.27 % and the noise variance within 0.01 % of
+exact; 4 iterations took 59 s (0.99994, 1.7 %). The exact alternative, the float64 covariance
+accumulated in batches (297 s) and its eigendecomposition (1,063 s), took 1,360 s.
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ class PCABaseline:
     ``image_shape`` (C, H, W). Parameters are float32 on the fitting data's device.
     """
 
-    def __init__(self, *, oversampling: int = 32, power_iterations: int = 4) -> None:
+    def __init__(self, *, oversampling: int = 32, power_iterations: int = 7) -> None:
         self.oversampling = oversampling
         self.power_iterations = power_iterations
         self.image_shape: tuple[int, int, int] | None = None
