@@ -55,16 +55,15 @@ class AnomalyStep(TrainingStep):
     """Undercomplete AE: MSE reconstruction of z-scored normal rows; threshold from training scores."""
 
     metric_protocols: ClassVar[dict[str, tuple[str, str]]] = {
-        "roc_auc": (("ROC AUC of the anomaly scores (mean squared reconstruction error of the z-scored row) on the "
-                    "held-out rows, label 1 = anomaly"), ""),
+        "roc_auc": (("ROC AUC of the model's anomaly scores (decision_function: its reconstruction error, as "
+                    "its config's score says) on the held-out rows, label 1 = anomaly"), ""),
         "average_precision": (("average precision of the same scores (area under the precision-recall curve, "
                               "step-wise as scikit-learn); depends on the anomaly share of the split"), ""),
         "precision": (("precision of flagging score > threshold_ (the stored threshold: the (1 - contamination) "
                       "percentile of the normal training rows' scores) on the held-out rows"), ""),
         "recall": ("recall of anomalies at the same stored threshold on the held-out rows", ""),
         "flagged": ("alert rate: share of held-out rows flagged (score > threshold_)", ""),
-        "normal_error": (("mean anomaly score (mean squared reconstruction error, z-scored) of the held-out "
-                         "normal rows"), ""),
+        "normal_error": ("mean anomaly score of the held-out normal rows", ""),
     }  # and the baselines' metrics (options["baselines"]), added below the baseline functions
 
     _baseline_cache: tuple[Any, dict[str, float]] | None = None
@@ -258,7 +257,7 @@ BASELINE_FUNCTIONS = {"pyod_autoencoder": pyod_autoencoder_baseline, "isolation_
                       "pca": pca_baseline, "z_score": z_score_baseline}
 _SAME = "fitted on the same normal training rows (the model's columns, raw) and scored on the same held-out rows"
 BASELINE_PROTOCOLS: dict[str, str] = {
-    "pyod_autoencoder": "PyOD 2.x/3.x AutoEncoder with its defaults (hidden [64, 32], batch norm, dropout 0.2, 10 "
+    "pyod_autoencoder": "PyOD's AutoEncoder (pyod 3.6.7 here) with its defaults (hidden [64, 32], batch norm, dropout 0.2, 10 "
                         "epochs of batch 32, lr 1e-3, its own z-scoring), random_state 0",
     "isolation_forest": "scikit-learn IsolationForest with its defaults (100 trees), random_state 0",
     "pca": "PCA reconstruction error (mean squared, on rows z-scored with training statistics), the fewest "

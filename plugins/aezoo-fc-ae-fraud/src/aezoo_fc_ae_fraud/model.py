@@ -35,6 +35,7 @@ from aezoo.errors import AezooError
 from .plugin import CONFIG, NAME, RECIPE, preprocessing_for
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
+SCORES = ("mse", "scaled_mae", "scaled_mse")
 
 
 class NotFittedError(AezooError, ValueError, AttributeError):
@@ -49,7 +50,13 @@ class TabularAE(nn.Module):
     """features -> hidden[0] -> ... -> hidden[-1] -> ... -> hidden[0] -> features, on z-scored inputs.
 
     ``features`` is the list of column names (or just their number, for unnamed tables); ``label`` the
-    name of a label column that may come along in a DataFrame and is dropped.
+    name of a label column that may come along in a DataFrame and is dropped. ``log_features`` names
+    heavy-tailed columns (such as Amount) that are replaced by log(1 + max(x, 0)) before z-scoring;
+    ``ignore`` names columns a DataFrame may carry that the model does not read (such as Time).
+    ``score`` is how a row's residuals (reconstruction minus z-scored input) become its anomaly score:
+    "mse" their mean square; "scaled_mae" / "scaled_mse" the mean of |residual| / s (or its square) where
+    s is each feature's mean absolute residual on the normal training rows (``fit_error_scale``), so
+    features the network reconstructs closely count as much as loosely reconstructed ones.
     """
 
     def __init__(
@@ -62,6 +69,9 @@ class TabularAE(nn.Module):
         contamination: float = CONFIG["contamination"],
         min_scale: float = CONFIG["min_scale"],
         label: str | None = CONFIG["label"],
+        log_features: Sequence[str] = tuple(CONFIG.get("log_features", ())),
+        score: str = CONFIG.get("score", "mse"),
+        ignore: Sequence[str] = tuple(CONFIG.get("ignore", ())),
     ) -> None:
         super().__init__()
         if isinstance(features, int):
@@ -76,13 +86,21 @@ class TabularAE(nn.Module):
         if activation not in ACTIVATIONS:
             raise ValueError(f"Unknown activation {activation!r}; known: {sorted(ACTIVATIONS)}.")
         _check_contamination(contamination)
+        if score not in SCORES:
+            raise ValueError(f"Unknown score {score!r}; known: {list(SCORES)}.")
+        logged = [str(f) for f in log_features]
+        if logged and (names is None or any(f not in names for f in logged)):
+            raise ValueError(f"log_features {logged} must be among the named features.")
         self.feature_names = names
         self.n_features = count
         self.label = label
         self.min_scale = float(min_scale)
         self.config = {"features": list(names) if names else count, "hidden": [int(h) for h in hidden],
                        "activation": activation, "dropout": float(dropout), "batch_norm": bool(batch_norm),
-                       "contamination": float(contamination), "min_scale": float(min_scale), "label": label}
+                       "contamination": float(contamination), "min_scale": float(min_scale), "label": label,
+                       "log_features": logged, "score": score, "ignore": [str(c) for c in ignore]}
+        self.ignored = tuple(str(c) for c in ignore)
+        self.score_kind = score
 
         def block(inputs: int, outputs: int) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Linear(inputs, outputs)]
@@ -104,17 +122,35 @@ class TabularAE(nn.Module):
         self.register_buffer("threshold", torch.zeros((), dtype=torch.float64))
         self.register_buffer("contamination_rate", torch.tensor(float(contamination), dtype=torch.float64))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+        # Per-feature mean absolute residual of the normal training rows (scaled scores).
+        self.register_buffer("error_scale", torch.ones(count))
+        # Which columns are log-transformed: derived from the config, so not saved.
+        mask = torch.tensor([bool(names) and names[i] in logged for i in range(count)], dtype=torch.bool)
+        self.register_buffer("log_mask", mask, persistent=False)
 
     # ---- the network -------------------------------------------------------------------------------------------
 
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw rows -> the network's units before z-scoring (log(1 + x) for ``log_features``)."""
+        if not bool(self.log_mask.any()):
+            return x
+        return torch.where(self.log_mask, torch.log1p(x.clamp_min(0)), x)
+
     def standardize(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.scale
+        return (self.transform(x) - self.mean) / self.scale
+
+    def residuals(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction minus input, per z-scored feature (N, F), for raw rows (N, F)."""
+        z = self.standardize(x)
+        return self.decoder(self.encoder(z)) - z
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Anomaly scores (N,) of raw rows (N, F): mean squared reconstruction error of the z-scored
-        features (differentiable; the training loss is its mean over normal rows)."""
-        z = self.standardize(x)
-        return (self.decoder(self.encoder(z)) - z).pow(2).mean(dim=1)
+        """Anomaly scores (N,) of raw rows (N, F), from the residuals as ``score`` says (differentiable)."""
+        r = self.residuals(x)
+        if self.score_kind == "mse":
+            return r.pow(2).mean(dim=1)
+        scaled = r.abs() / self.error_scale
+        return scaled.mean(dim=1) if self.score_kind == "scaled_mae" else scaled.pow(2).mean(dim=1)
 
     @torch.no_grad()
     def reconstruct(self, rows: Any) -> np.ndarray:
@@ -122,7 +158,8 @@ class TabularAE(nn.Module):
         x = self._rows(rows)
         with _eval(self):
             z = self.decoder(self.encoder(self.standardize(x)))
-        return (z * self.scale + self.mean).cpu().numpy()
+        t = z * self.scale + self.mean
+        return torch.where(self.log_mask, torch.expm1(t), t).cpu().numpy()
 
     # ---- fitted statistics -------------------------------------------------------------------------------------
 
@@ -133,10 +170,21 @@ class TabularAE(nn.Module):
         raw units), as scikit-learn's StandardScaler does."""
         if len(x) == 0:
             raise InputShapeError("No normal rows to fit the statistics on.", "Give the detector normal rows to learn.")
-        x = x.to(torch.float64)
+        x = self.transform(x).to(torch.float64)
         self.mean.copy_(x.mean(0))
         std = x.std(0, unbiased=False)
         self.scale.copy_(torch.where(std < self.min_scale, torch.ones_like(std), std))
+
+    @torch.no_grad()
+    def fit_error_scale(self, x: torch.Tensor, batch_size: int = 16384) -> None:
+        """Each feature's mean absolute residual on (normal) training rows, for the scaled scores; a
+        feature reconstructed exactly keeps scale 1. Called by the training step before the threshold."""
+        with _eval(self):
+            total = torch.zeros(self.n_features, dtype=torch.float64, device=self.mean.device)
+            for i in range(0, len(x), batch_size):
+                total += self.residuals(x[i:i + batch_size].to(self.mean.device)).abs().sum(0).double()
+        scale = total / max(len(x), 1)
+        self.error_scale.copy_(torch.where(scale < 1e-12, torch.ones_like(scale), scale))
 
     @torch.no_grad()
     def set_threshold(self, training_scores: Any) -> float:
@@ -198,7 +246,7 @@ class TabularAE(nn.Module):
         names = self.feature_names or tuple(f"x{i}" for i in range(self.n_features))
         data = TableDataset(x, labels if labels is not None else torch.zeros(len(x), dtype=torch.long), names,
                             self.label, labelled=labels is not None)
-        options = {"artifacts": False, **RECIPE.options, **recipe.pop("options", {})}
+        options = {"artifacts": False, **RECIPE.options, "baselines": False, **recipe.pop("options", {})}
         run = dataclasses.replace(RECIPE, options=options, **recipe)
         if epochs is not None:
             run = dataclasses.replace(run, epochs=epochs)
@@ -266,6 +314,8 @@ class TabularAE(nn.Module):
     def _frame_columns(self, frame: Any) -> Any:
         from aezoo.data.tabular import select_columns
 
+        if self.ignored:
+            frame = frame.drop(columns=[c for c in frame.columns if str(c) in self.ignored])
         if self.feature_names is None:
             columns = [c for c in frame.columns if str(c) != self.label]
         else:
