@@ -256,7 +256,8 @@ def creditcard_splits(frame: pd.DataFrame, *, features: Sequence[str] | None = N
         return f"{len(rows):,} rows, {frauds:,} frauds"
 
     split = (f"time split: rows sorted by Time (stable); train = the first {100 * TRAIN_SHARE:g} % ({count(train)}; "
-             f"Time {times[train].min():g} to {times[train].max():g} s; only its {len(train) - int(y[train_t].sum()):,} "
+             f"Time {times[train].min():g} to {times[train].max():g} s; "
+             f"only its {len(train) - int(y[train_t].sum()):,} "
              f"normal rows are fitted), test = the last {100 - 100 * TRAIN_SHARE:g} % ({count(test)}; Time "
              f"{times[test].min():g} to {times[test].max():g} s); no test row is earlier than any training row")
     return Splits(

@@ -117,7 +117,7 @@ def test_metrics_match_scikit_learn():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 300)
     scores = np.round(rng.normal(size=300) + labels, 1)  # with ties
-    assert roc_auc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores), abs=1e-6)  # torchmetrics: float32
+    assert roc_auc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores), abs=1e-6)
     expected = metrics.average_precision_score(labels, scores)
     assert average_precision(labels, scores) == pytest.approx(expected, abs=1e-6)
     # Scores far outside [0, 1] (scaled reconstruction errors reach 1e4): no sigmoid, no invented ties.
