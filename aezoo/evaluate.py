@@ -27,6 +27,7 @@ def evaluate(
         raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.", "Ask its plugin's author for one.")
     splits = resolve_data(spec.recipe.dataset if data is None else data, spec, model.aezoo.preprocessing)
     step = import_object(spec.recipe.step)(model, spec.recipe, next(model.parameters()).device)
+    step.fit_references(splits.train)
     metrics = step.evaluate(torch.utils.data.DataLoader(splits.test, batch_size=256))
     if inception_weights is not None:
         from .fid import fid

@@ -189,6 +189,7 @@ def fit(
         train_tensors, test_tensors = in_memory(train_data, device), in_memory(test_data, device)
 
         model.train()
+        references_fitted = False
         started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
         for epoch in range(start_epoch, epochs):
             loader = _loader(train_data, train_tensors, recipe.batch_size, recipe.seed, epoch, rank, world,
@@ -211,6 +212,9 @@ def fit(
             step.calibrate(train_data)
             last = epoch + 1 == epochs
             if last or (epoch + 1) % eval_every == 0:
+                if not references_fitted:
+                    step.fit_references(train_data)
+                    references_fitted = True
                 metrics = step.evaluate(_loader(test_data, test_tensors, EVAL_BATCH, recipe.seed, epoch, 0, 1,
                                                 shuffle=False))
                 result.history.append({"epoch": epoch + 1, **metrics})

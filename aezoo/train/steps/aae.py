@@ -33,13 +33,13 @@ import torch
 from torch import nn
 
 from .base import TrainingStep, augment, images_of
+from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
 EVAL_PRIOR_SAMPLES = 1000
 EVAL_SEED = 0
-MEAN_IMAGE_LIMIT = 10_000  # training images averaged for the mean-face baseline (the first, by index)
 
 
 class AAEStep(TrainingStep):
@@ -49,9 +49,6 @@ class AAEStep(TrainingStep):
         "mse": (
             "reconstruction MSE per pixel on [0, 1], pooled over the held-out images (no noise, no augmentation)", ""),
         "psnr": ("PSNR of that pooled MSE (data range 1)", "dB"),
-        "mean_face_mse": (
-            f"baseline: MSE per pixel of the mean training image (the first {MEAN_IMAGE_LIMIT:,} training images, "
-            "not augmented) against the held-out images", ""),
         "code_mean": (
             "mean over latent dimensions of |mean of the held-out codes|; the prior N(0, I) gives 0 in the limit, "
             "n exact prior draws about sqrt(2 / (pi n)) (0.18 for n = 20)", ""),
@@ -63,6 +60,7 @@ class AAEStep(TrainingStep):
             f"balanced accuracy of the latent discriminator at logit 0: held-out codes as fake vs {EVAL_PRIOR_SAMPLES} "
             f"prior samples (seed {EVAL_SEED}) as real; 0.5 = it cannot tell codes from the prior, below 0.5 = the "
             "encoder currently fools it", ""),
+        **METRIC_PROTOCOLS,
     }
 
     def _phase_lrs(self) -> dict[str, float]:
@@ -125,20 +123,9 @@ class AAEStep(TrainingStep):
                 p.requires_grad_(True)
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach()}
 
-    def calibrate(self, train_data: Any) -> None:
-        """The mean training image, once per run: the baseline the held-out reconstructions must beat."""
-        if getattr(self, "mean_image", None) is not None:
-            return
-        from torch.utils.data import DataLoader, Subset
-
-        if len(train_data) > MEAN_IMAGE_LIMIT:
-            train_data = Subset(train_data, range(MEAN_IMAGE_LIMIT))
-        total, count = None, 0
-        for batch in DataLoader(train_data, batch_size=256):
-            images = images_of(batch).double()
-            total = images.sum(0) if total is None else total + images.sum(0)
-            count += images.shape[0]
-        self.mean_image = (total / count).float() if count else None
+    def fit_references(self, train_data: Any) -> None:
+        self.references = GenerativeReferences(train_data, self._plain().latent_dim,
+                                               baselines=bool(self.options.get("baselines", False)))
 
     def optimize(self, loss: torch.Tensor, optimizer: str = "autoencoder") -> None:
         """One gradient step of ``loss`` with the named phase optimizer, its gradients averaged over
@@ -154,14 +141,12 @@ class AAEStep(TrainingStep):
         model = self._plain()
         was_training = model.training
         model.eval()
-        mean_image = getattr(self, "mean_image", None)
-        squared, baseline, count, codes = 0.0, 0.0, 0, []
+        squared, count, codes, held_out = 0.0, 0, [], []
         for batch in loader:
             images = images_of(batch).to(self.device)
             z = model.encoder(images)
             squared += float(((model(images) - images) ** 2).sum())  # forward = decode(encode(.))
-            if mean_image is not None:
-                baseline += float(((mean_image.to(self.device) - images) ** 2).sum())
+            held_out.append(images.cpu())
             count += images.numel()
             codes.append(z.float().cpu())
         prior = model.prior(EVAL_PRIOR_SAMPLES, torch.Generator().manual_seed(EVAL_SEED))
@@ -179,26 +164,20 @@ class AAEStep(TrainingStep):
             "code_mmd": mmd_squared(z, prior.float().cpu()),
             "disc_accuracy": 0.5 * (float((real_logits > 0).float().mean()) + float((fake_logits <= 0).float().mean())),
         }
-        if mean_image is not None:
-            metrics["mean_face_mse"] = baseline / count
+        references = getattr(self, "references", None)
+        if references is not None:
+            test = torch.cat(held_out)
+            samples = model.sample(references.swd_size(test), seed=SEED)
+            metrics |= references.reconstruction_baselines(test) | references.sample_metrics(samples, test)
         return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        """``reconstructions_and_samples.png``: row 1 held-out images, row 2 their reconstructions,
-        row 3 images decoded from prior samples (seed 0)."""
+        """``samples.png``: 64 images decoded from prior codes (seed 0). Held-out images and their
+        reconstructions stay out: a data set's terms (CelebA's) may forbid publishing images made from it."""
         from ...images import save_grid
 
-        model = self._plain()
-        count = min(len(test_data), 10)
-        originals = torch.stack([images_of(test_data[i]) for i in range(count)])
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            restored = model(originals.to(self.device)).cpu()
-            samples = model.sample(count, seed=EVAL_SEED).cpu()
-        model.train(was_training)
-        save_grid(torch.cat([originals, restored, samples]), folder / "reconstructions_and_samples.png", rows=3)
-        return ["reconstructions_and_samples.png"]
+        save_grid(self._plain().sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
+        return ["samples.png"]
 
 
 def _average_gradients(optimizer: torch.optim.Optimizer) -> None:

@@ -68,6 +68,11 @@ class TrainingStep:
         """Called once before training (fresh or resumed): fit what must be known before the first
         batch, from the whole training split (e.g. normalisation statistics held in buffers)."""
 
+    def fit_references(self, train_data: Any) -> None:
+        """Called once before the first evaluation (by the engine, and by ``aezoo.evaluate``): keep what
+        ``evaluate`` compares the model with (training images, the mean face, baselines fitted on the
+        training split). Never changes the model."""
+
     def calibrate(self, train_data: Any) -> None:
         """Called after each epoch, before ``evaluate``: fit anything derived from the training
         data rather than learned by gradient (an anomaly threshold, normalisation statistics)."""

@@ -29,12 +29,13 @@ from torch import nn
 
 from ...errors import TrainingError
 from .base import TrainingStep, augment, images_of
+from .generative import METRIC_PROTOCOLS, GenerativeReferences
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
 EVAL_SEED = 0  # latent seed of the generated images that evaluate() and write_artifacts() use
-MAX_REFERENCE = 2000  # real images kept for the distance statistics (the first, by index)
+MAX_REFERENCE = 2000  # held-out images the discriminator and diversity statistics use (the first, by index)
 
 
 def _rms_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -53,15 +54,6 @@ def mean_pairwise_distance(images: torch.Tensor) -> float:
     return float(distances.sum() / (n * (n - 1)))
 
 
-def mean_nearest_distance(images: torch.Tensor, reference: torch.Tensor) -> float:
-    """Mean over ``images`` of the RMS pixel distance to the nearest image of ``reference``."""
-    return float(_rms_distances(images, reference).min(1).values.mean())
-
-
-def _stack(data: Any, limit: int) -> torch.Tensor:
-    return torch.stack([images_of(data[i]) for i in range(min(len(data), limit))])
-
-
 class GANStep(TrainingStep):
     """Non-saturating GAN loss (Goodfellow et al. 2014; DCGAN, Radford et al. 2015): per batch,
     the discriminator learns real -> 1 and generated -> 0 (BCE on logits), then the generator
@@ -77,12 +69,7 @@ class GANStep(TrainingStep):
             f"mean RMS pixel distance (images in [0, 1]) over all pairs of the generated images (latent seed "
             f"{EVAL_SEED}; 256 unless the recipe says otherwise); near 0 = mode collapse; compare real_diversity", ""),
         "real_diversity": ("mean RMS pixel distance over all pairs of the held-out real images", ""),
-        "nearest_train_distance": (
-            "mean over the generated images of the RMS pixel distance to the nearest training image "
-            f"(first {MAX_REFERENCE:,}, not augmented); far below heldout_nearest_train_distance = memorised "
-            "training images", ""),
-        "heldout_nearest_train_distance": (
-            "the same distance for the held-out real images: what new faces score", ""),
+        **METRIC_PROTOCOLS,
     }
 
     def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
@@ -93,7 +80,7 @@ class GANStep(TrainingStep):
                 "Train GANs on one process (one GPU), without torchrun.",
             )
         super().__init__(model, recipe, device)
-        self._train_reference: torch.Tensor | None = None
+        self.references: GenerativeReferences | None = None
 
     @property
     def net(self) -> nn.Module:
@@ -135,13 +122,15 @@ class GANStep(TrainingStep):
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
 
-    def prepare(self, train_data: Any) -> None:
-        self._train_reference = _stack(train_data, MAX_REFERENCE)
+    def fit_references(self, train_data: Any) -> None:
+        self.references = GenerativeReferences(train_data, self.net.nz,
+                                               baselines=bool(self.options.get("baselines", False)))
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         net = self.net
-        real = torch.cat([images_of(batch) for batch in loader])[:MAX_REFERENCE]
+        held_out = torch.cat([images_of(batch).cpu() for batch in loader])  # the engine may hold it on a GPU
+        real = held_out[:MAX_REFERENCE]
         samples = net.sample(int(self.options.get("eval_samples", 256)), seed=EVAL_SEED).cpu()
         fakes_for_d = samples[: len(real)]
         real_accuracy = float((net.discriminate(real) > 0).float().mean())
@@ -153,9 +142,9 @@ class GANStep(TrainingStep):
             "sample_diversity": mean_pairwise_distance(samples),
             "real_diversity": mean_pairwise_distance(real),
         }
-        if self._train_reference is not None:
-            metrics["nearest_train_distance"] = mean_nearest_distance(samples, self._train_reference)
-            metrics["heldout_nearest_train_distance"] = mean_nearest_distance(real, self._train_reference)
+        if self.references is not None:
+            swd_samples = net.sample(self.references.swd_size(held_out), seed=EVAL_SEED).cpu()
+            metrics |= self.references.sample_metrics(swd_samples, held_out)
         return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:

@@ -21,13 +21,13 @@ import torch
 from torch import nn
 
 from .base import TrainingStep, augment, images_of
+from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
 EVAL_SEED = 0
 EVAL_SAMPLES = 8  # posterior samples per held-out image in the ELBO's likelihood term
-GRID_COLUMNS = 10
 
 
 def bernoulli_nll(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
@@ -55,14 +55,13 @@ class VAEStep(TrainingStep):
                      "pixels) averaged over 8 posterior samples (seed 0), plus the closed-form KL to N(0, I); "
                      "beta = 1 whatever the training beta", "nats"),
         "kl": ("closed-form KL(q(z|x) || N(0, I)) per held-out image, the ELBO's rate term", "nats"),
-        "mean_face_mse": ("baseline for mse: every held-out image predicted by the mean training image; "
-                          "MSE per pixel on [0, 1]", ""),
+        **METRIC_PROTOCOLS,
     }
 
     def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
         super().__init__(model, recipe, device)
         self.kl_weight = float(self.options.get("beta", 1.0))
-        self._mean_image: torch.Tensor | None = None
+        self.references: GenerativeReferences | None = None
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         super().start_epoch(epoch, epochs)
@@ -83,19 +82,9 @@ class VAEStep(TrainingStep):
         optimizer.step()
         return {"loss": loss.detach(), "rec": reconstruction.detach(), "kl": kl.detach()}
 
-    @torch.no_grad()
-    def calibrate(self, train_data: Any) -> None:
-        """The mean training image, once: the baseline the reconstruction error is compared with."""
-        if self._mean_image is not None:
-            return
-        from torch.utils.data import DataLoader
-
-        total, count = None, 0
-        for batch in DataLoader(train_data, batch_size=1024):
-            images = images_of(batch).double()
-            total = images.sum(0) if total is None else total + images.sum(0)
-            count += images.shape[0]
-        self._mean_image = (total / max(count, 1)).float() if total is not None else None
+    def fit_references(self, train_data: Any) -> None:
+        self.references = GenerativeReferences(train_data, _plain(self.model).latent_dim,
+                                               baselines=bool(self.options.get("baselines", False)))
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
@@ -103,14 +92,13 @@ class VAEStep(TrainingStep):
         was_training = self.model.training
         model.eval()
         generator = torch.Generator().manual_seed(EVAL_SEED)
-        squared, baseline, nll, kl, pixels, images_seen = 0.0, 0.0, 0.0, 0.0, 0, 0
+        squared, nll, kl, pixels, images_seen, held_out = 0.0, 0.0, 0.0, 0, 0, []
         for batch in loader:
             images = images_of(batch).to(self.device)
             mu, logvar = model.posterior(images)
             restored = torch.sigmoid(model.decode_logits(mu))
             squared += float(((restored - images) ** 2).sum())
-            if self._mean_image is not None:
-                baseline += float(((self._mean_image.to(self.device) - images) ** 2).sum())
+            held_out.append(images.cpu())
             std = torch.exp(0.5 * logvar)
             for _ in range(EVAL_SAMPLES):
                 z = mu + std * torch.randn(mu.shape, generator=generator).to(self.device)
@@ -118,21 +106,18 @@ class VAEStep(TrainingStep):
             kl += float(gaussian_kl(mu, logvar).sum())
             pixels += images.numel()
             images_seen += images.shape[0]
-        self.model.train(was_training)
         metrics = {"mse": squared / pixels, "neg_elbo": (nll + kl) / images_seen, "kl": kl / images_seen}
-        if self._mean_image is not None:
-            metrics["mean_face_mse"] = baseline / pixels
+        if self.references is not None:
+            test = torch.cat(held_out)
+            samples = model.sample(self.references.swd_size(test), seed=SEED)
+            metrics |= self.references.reconstruction_baselines(test) | self.references.sample_metrics(samples, test)
+        self.model.train(was_training)
         return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        """One grid: held-out images, their reconstructions, and two rows of prior samples (seed 0)."""
+        """``samples.png``: 64 images from the prior (seed 0). Held-out images and their reconstructions
+        stay out: a data set's terms (CelebA's) may forbid publishing images made from it."""
         from ...images import save_grid
 
-        model = _plain(self.model)
-        shown = torch.stack([images_of(test_data[i]) for i in range(min(len(test_data), GRID_COLUMNS))])
-        with torch.no_grad():
-            restored = model.reconstruct(shown)
-            samples = model.sample(2 * GRID_COLUMNS, seed=EVAL_SEED).cpu()
-        save_grid(torch.cat([shown, restored.cpu(), samples]), folder / "reconstructions_and_samples.png",
-                  rows=4 if len(shown) == GRID_COLUMNS else None)
-        return ["reconstructions_and_samples.png"]
+        save_grid(_plain(self.model).sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
+        return ["samples.png"]
