@@ -18,7 +18,12 @@ class DenoisingStep(TrainingStep):
     """Denoising AE: corrupt with pixel masking, reconstruct the clean image under MSE.
 
     Options: ``mask_prob`` (training noise, 0.5), ``eval_mask_prob`` (test noise, 0.5), ``shift``
-    (random shifts of up to that many pixels), ``flip`` (random horizontal flips), ``schedule``."""
+    (random shifts of up to that many pixels), ``flip`` (random horizontal flips), ``schedule``, and
+    ``loss``: "mse" (default) or "bce", binary cross-entropy against the clean pixels, for a model
+    with sigmoid outputs. Both are minimised by the same denoiser (the mean of the clean pixel given
+    the noisy image), but cross-entropy does not vanish where the sigmoid saturates, so a
+    sigmoid-output model reaches a lower MSE in the same number of steps (measured on Fashion-MNIST,
+    see docs/denoising.md)."""
 
     metric_protocols = {
         "psnr": ("pixel masking noise, each pixel zeroed with p=0.5 (fixed seed 0); PSNR of the pooled MSE on [0, 1]", "dB"),
@@ -30,7 +35,11 @@ class DenoisingStep(TrainingStep):
         clean = augment(images_of(batch), flip=bool(self.options.get("flip", False)), shift=self.options.get("shift", 0))
         clean = clean.to(self.device)
         noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
-        loss = nn.functional.mse_loss(self.model(noisy), clean)
+        restored = self.model(noisy)
+        if self.options.get("loss", "mse") == "bce":
+            loss = nn.functional.binary_cross_entropy(restored, clean)
+        else:
+            loss = nn.functional.mse_loss(restored, clean)
         self.optimize(loss)
         return {"loss": loss.detach()}
 
