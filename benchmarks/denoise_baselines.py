@@ -3,7 +3,7 @@ Fashion-MNIST test split with the card's noise. Run by hand (results go in docs/
 the model card):
 
     apt-get install dataset-fashion-mnist      # or pass --path a folder holding the four idx files
-    OMP_NUM_THREADS=2 python benchmarks/denoise_baselines.py [--json results.json]   # ~15 CPU-minutes
+    OMP_NUM_THREADS=1 python benchmarks/denoise_baselines.py [--json results.json]   # ~17 min, busy 2 cores
 
 Protocol, the same for every denoiser:
 - Data: Fashion-MNIST, the official split: 60,000 training and 10,000 test images, 28x28 in [0, 1].

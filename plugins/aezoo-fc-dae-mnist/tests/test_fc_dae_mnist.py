@@ -1,4 +1,5 @@
-"""fc-dae-mnist: the denoising API, and the shipped weights on the card's protocol."""
+"""fc-dae-mnist and fc-dae-fashion-mnist (one architecture, two checkpoints): the denoising API, and the
+shipped weights on the cards' protocols."""
 
 from __future__ import annotations
 
@@ -22,9 +23,19 @@ def shipped(monkeypatch):
     return aezoo.load("fc-dae-mnist", device="cpu")
 
 
+NAMES = ["fc-dae-mnist", "fc-dae-fashion-mnist"]
+
+
+def test_both_checkpoints_share_one_architecture():
+    digits, fashion = aezoo.info("fc-dae-mnist"), aezoo.info("fc-dae-fashion-mnist")
+    assert (digits.builder, digits.config, digits.params) == (fashion.builder, fashion.config, fashion.params)
+    assert (digits.recipe.dataset, fashion.recipe.dataset) == ("mnist-5k", "fashion-mnist")
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("shape", [(3, 1, 28, 28), (3, 28, 28)])
-def test_denoise_keeps_shape_and_range(shape):
-    model = aezoo.load("fc-dae-mnist", pretrained=False, device="cpu")
+def test_denoise_keeps_shape_and_range(name, shape):
+    model = aezoo.load(name, pretrained=False, device="cpu")
     out = model.denoise(torch.rand(shape))
     assert out.shape == shape
     assert 0 <= float(out.min()) and float(out.max()) <= 1
@@ -62,3 +73,78 @@ def test_shipped_denoiser_improves_noisy_digits(shipped):
     before = psnr_from_mse(float(((noisy - clean) ** 2).mean()))
     after = psnr_from_mse(float(((restored.unsqueeze(1) - clean) ** 2).mean()))
     assert after > before + 6
+
+
+# --- fc-dae-fashion-mnist: the shipped weights. The full test split needs the real data set, which
+# CI does not have, so the data-free tests use the clean row of the card's own before/after image. ---
+
+FASHION = "fc-dae-fashion-mnist"
+FASHION_FOLDER = ROOT / "weights" / FASHION
+FASHION_SERIES_RECIPE_PSNR = 19.48  # measured by benchmarks/denoise_baselines.py: the series' recipe, same split and noise
+FASHION_BEST_CLASSICAL_PSNR = 18.46  # the best of ridge, PCA and kNN (kNN), same script
+
+
+def _has_fashion_mnist() -> bool:
+    from aezoo.data.images import FASHION_MNIST_SYSTEM_FOLDER, _has_idx_files
+
+    return _has_idx_files(FASHION_MNIST_SYSTEM_FOLDER)
+
+
+@pytest.fixture
+def fashion(monkeypatch):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))
+    return aezoo.load(FASHION, device="cpu")
+
+
+def clean_row_of_the_card_image() -> torch.Tensor:
+    """The ten clean test images (one per class) in the third row of before_after.png, exactly as
+    saved (save_grid: 28-pixel tiles, 2-pixel padding, scaled 2x with nearest neighbours)."""
+    import numpy
+    from PIL import Image
+
+    pixels = numpy.asarray(Image.open(FASHION_FOLDER / "before_after.png").convert("L"))[::2, ::2]
+    top = 2 + 2 * 30
+    tiles = [pixels[top : top + 28, 2 + 30 * c : 30 + 30 * c] for c in range(10)]
+    return torch.from_numpy(numpy.stack(tiles)).float().div(255.0).unsqueeze(1)
+
+
+def test_fashion_card_states_the_protocol_and_the_baselines(fashion):
+    card = fashion.aezoo.card
+    metrics = {m.name: m for m in card.metrics}
+    assert set(metrics) == {"psnr", "ssim", "noisy_psnr"}
+    assert all(m.dataset == "fashion-mnist" and m.split == "test" for m in metrics.values())
+    assert "60,000 train, 10,000 test" in card.training_data and "seed 0" in card.training_data
+    assert card.license == "mit" and "MIT" in card.training_data
+    for words in ("ridge", "PCA", "kNN", "series' recipe", "OMP_NUM_THREADS=1 aezoo train fc-dae-fashion-mnist"):
+        assert words in card.notes
+    assert fashion.aezoo.card == aezoo.info(FASHION).card  # the shipped README states what the spec states
+    assert metrics["psnr"].value > FASHION_BEST_CLASSICAL_PSNR + 1.0
+    assert metrics["psnr"].value > FASHION_SERIES_RECIPE_PSNR + 0.5
+    # The issue's target, 1 dB above the series' recipe, is missed; the card must say so with the numbers.
+    if metrics["psnr"].value < FASHION_SERIES_RECIPE_PSNR + 1.0:
+        assert "TARGET MISSED" in card.notes and f"{metrics['psnr'].value:.2f} dB" in card.notes
+
+
+def test_fashion_weights_match_their_pinned_release(tmp_path):
+    from aezoo import testing
+
+    testing.check_release(aezoo.info(FASHION), FASHION_FOLDER, tmp_path / "snapshot")
+
+
+def test_fashion_denoiser_restores_the_card_images(fashion):
+    clean = clean_row_of_the_card_image()
+    assert clean.shape == (10, 1, 28, 28) and float(clean.std()) > 0.1  # ten real, varied images
+    noisy = mask_pixels(clean, 0.5, torch.Generator().manual_seed(3))
+    restored = fashion.denoise(noisy)
+    before = psnr_from_mse(float(((noisy - clean) ** 2).mean()))
+    after = psnr_from_mse(float(((restored - clean) ** 2).mean()))
+    assert after > before + 6
+
+
+@pytest.mark.skipif(not _has_fashion_mnist(), reason="the Fashion-MNIST idx files are not installed")
+def test_fashion_weights_reproduce_the_card_on_the_real_test_split(fashion):
+    """Where the real data set is installed (apt-get install dataset-fashion-mnist), re-measure the card."""
+    measured = aezoo.evaluate(FASHION, device="cpu")
+    card = {m.name: m.value for m in fashion.aezoo.card.metrics}
+    for name in ("psnr", "ssim", "noisy_psnr"):
+        assert measured[name] == pytest.approx(card[name], abs=1e-3)
