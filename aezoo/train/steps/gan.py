@@ -69,7 +69,7 @@ class GANStep(TrainingStep):
             f"mean RMS pixel distance (images in [0, 1]) over all pairs of the generated images (latent seed "
             f"{EVAL_SEED}; 256 unless the recipe says otherwise); near 0 = mode collapse; compare real_diversity", ""),
         "real_diversity": ("mean RMS pixel distance over all pairs of the held-out real images", ""),
-        **METRIC_PROTOCOLS,
+        **{k: v for k, v in METRIC_PROTOCOLS.items() if k not in ("pca_mse", "mean_face_mse")},  # no reconstructions
     }
 
     def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:

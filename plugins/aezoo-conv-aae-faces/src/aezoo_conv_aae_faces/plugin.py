@@ -32,53 +32,49 @@ SPEC = ModelSpec(
     recipe=Recipe(
         step="aezoo.train.steps.aae:AAEStep",
         dataset="celeba",
-        epochs=40,
+        epochs=120,
         batch_size=128,
         lr=5e-4,
         seed=0,
         options={"flip": True, "schedule": "cosine", "betas": [0.5, 0.999], "lr_disc_factor": 1.0,
-                 "lr_gen_factor": 0.5, "recon_weight": 1.0, "adv_weight": 1.0, "eval_every": 5},
+                 "lr_gen_factor": 0.5, "recon_weight": 1.0, "adv_weight": 1.0, "eval_every": 5, "baselines": True},
     ),
     weights=RELEASE.weights,
     card=RELEASE.card(
-        license="mit",
+        license="other",
         datasets=("celeba",),
         full_data_training=(
-            "The series targets CelebA 64x64 RGB. The same builder makes that shape from "
-            "`aezoo_conv_aae_faces.plugin.CELEBA_CONFIG` (image_size 64, channels 3, widths 128/256/512/1024: four "
-            "stride-2 stages to 4x4 with BatchNorm, latent_dim 64, discriminator 512-512; 24,448,068 parameters, "
-            "pythae's CelebA AAE shape); its image_size and channels make the celeba loader centre-crop the aligned "
-            "faces to a square and resize them to 64x64 RGB. Train it with `aezoo train conv-aae-faces --data celeba "
-            "--config '{\"image_size\": 64, \"channels\": 3, \"latent_dim\": 64, \"widths\": [128, 256, 512, 1024], "
-            "\"disc_hidden\": [512, 512]}' --epochs 30 --batch-size 128 --lr 2e-4` (suggested settings, not run "
-            "here; torchvision downloads CelebA with a network and `gdown`); for an unzipped copy from "
-            "mmlab.ie.cuhk.edu.hk/projects/CelebA.html, from Python: `from aezoo.data import load_dataset; "
-            "from aezoo_conv_aae_faces.plugin import CELEBA_CONFIG; aezoo.train(\"conv-aae-faces\", "
-            "config=CELEBA_CONFIG, data=load_dataset(\"celeba\", path=\".../img_align_celeba\", image_size=64, "
-            "channels=3), epochs=30, batch_size=128, lr=2e-4)`. pythae reports FID 43.3 for this "
-            "family on CelebA 64x64; aezoo has not measured FID for it."
+            "These weights saw the 14,283 training images of CelebA that could be had offline. With the full "
+            "img_align_celeba folder (202,599 images; mmlab.ie.cuhk.edu.hk/projects/CelebA.html) the same command "
+            "trains on all 162,770 training ids and tests on the same 19,962 test ids: `aezoo train conv-aae-faces "
+            "--data celeba:PATH/img_align_celeba` (about 11 times the steps per epoch; lower --epochs to keep the "
+            "step count). `aezoo evaluate conv-aae-faces --data celeba:PATH` re-measures this card, baselines included."
         ),
         notes=(
-            "The deep-learning-wizard series announced a convolutional adversarial autoencoder for faces but never "
-            "wrote it; this one follows Makhzani et al. (2016) and pythae: a deterministic encoder (stride-2 "
-            "convolutions, BatchNorm, LeakyReLU, a linear code), a transposed-conv decoder with a sigmoid output, "
-            "and an MLP discriminator on the code that tells encoder codes from samples of the prior N(0, I). Each "
-            "batch trains three phases with their own Adam optimizers: reconstruction (encoder and decoder, MSE), "
-            "discriminator (binary cross-entropy, prior samples real, codes fake) and regularisation (the encoder "
-            "alone, making the discriminator call its codes real). The discriminator is saved with the model, so "
-            "fine-tuning continues the adversarial game. CelebA cannot be had on the machine that trained these "
-            "weights (no network), so they are trained on the 100 real LFW faces that scikit-image ships "
-            "(grayscale 25x25, resized to 32x32; 80 train, 20 held out), with random flips and shifts of up to 2 "
-            "pixels. 80 faces are far too few for a general face model: expect blurry reconstructions and samples, "
-            "and fine-tune or train on CelebA for real use. Reproduction: `aezoo train conv-aae-faces` rebuilds these "
-            "weights bit for bit on a CPU with one thread (OMP_NUM_THREADS=1; about 80 s of CPU time). Another "
-            "thread count sums floats in another order and the adversarial game amplifies that: a 2-thread run "
-            "measured mse 0.01069 (PSNR 19.71 dB), code_std 1.031, code_mmd 0.070, disc_accuracy 0.487; expect the "
-            "mse within 5% and the code statistics within about 0.1 of this card."
+            "Terms: trained on CelebA images (non-commercial research terms of the CelebA data set apply; Liu et al., "
+            "\"Deep Learning Face Attributes in the Wild\", ICCV 2015). The card shows model samples only, never "
+            "CelebA images or reconstructions of them. "
+            "Model: the deep-learning-wizard series announced a convolutional adversarial autoencoder for faces but "
+            "never wrote it; this one follows Makhzani et al. (2016) and pythae: a deterministic encoder (stride-2 "
+            "convolutions 48/96/192/384, BatchNorm, LeakyReLU, a linear 64-dimensional code), a transposed-conv "
+            "decoder with a sigmoid output, and an MLP discriminator (512-512) on the code that tells encoder codes "
+            "from N(0, I) samples. Each batch trains three phases with their own Adam optimizers: reconstruction "
+            "(MSE), discriminator, and regularisation (the encoder alone, at half the learning rate). pythae's "
+            "widths 128..1024 would make a 98 MB file; these make 16.8 MB. "
+            "Against the baselines a sceptical reader tries first, on the same 659 held-out faces: reconstruction "
+            "MSE 0.008555 against 0.008625 for PCA with the same 64 components fitted on the same training images "
+            "(0.8 % lower: a narrow win; the adversarial prior costs reconstruction) and 0.0702 for the mean face; "
+            "samples (seed 0) score a sliced Wasserstein distance of 46.9 against 81.4 for probabilistic PCA with 64 "
+            "components and 16.8 for real training faces (the floor at this sample size): far better than the "
+            "Gaussian baseline, far from real faces, blurry as AAE samples are. No copies: the samples' mean "
+            "distance to their nearest training face (0.169) is close to that of the held-out faces (0.182) and "
+            "the closest sample is 0.093 away. FID is not reported: it needs Inception weights that cannot be "
+            "downloaded here (`aezoo evaluate --inception FILE` measures it where they can). "
+            "Reproduce: `aezoo train conv-aae-faces --data celeba:PATH` on a GPU (about 3.5 minutes on an H200); "
+            "GPU kernels sum in their own order, so a rerun lands near, not on, these numbers."
         ),
     ),
 )
-
 
 @hookimpl
 def aezoo_register_models() -> list[ModelSpec]:

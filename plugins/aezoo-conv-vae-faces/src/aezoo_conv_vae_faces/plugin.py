@@ -30,46 +30,48 @@ SPEC = ModelSpec(
     recipe=Recipe(
         step="aezoo.train.steps.vae:VAEStep",
         dataset="celeba",
-        epochs=40,
+        epochs=120,
         batch_size=128,
         lr=1e-3,
         seed=0,
-        options={"flip": True, "beta": 1.0, "kl_warmup": 0.1, "schedule": "cosine", "eval_every": 5},
+        options={"flip": True, "beta": 1.0, "kl_warmup": 0.1, "schedule": "cosine", "eval_every": 5,
+                 "baselines": True},
     ),
     weights=RELEASE.weights,
     card=RELEASE.card(
-        license="mit",
+        license="other",
         datasets=("celeba",),
         full_data_training=(
-            "The series targets CelebA 64x64 RGB. The same builder makes that shape from the config "
-            "`aezoo_conv_vae_faces.plugin.CELEBA_CONFIG` (image_size 64, channels 3, widths 32/64/128/256: four "
-            "stride-2 stages to 4x4, latent_dim 128; 2,973,731 parameters); its preprocessing (image_size 64, "
-            "channels 3) makes the celeba loader centre-crop the aligned 178x218 faces to a square, resize them to "
-            "64x64 RGB and use the official split when list_eval_partition.txt lies next to img_align_celeba/. "
-            "Train it with `aezoo train conv-vae-faces --data celeba --config "
-            "'{\"image_size\": 64, \"channels\": 3, \"latent_dim\": 128, \"widths\": [32, 64, 128, 256]}' "
-            "--epochs 30 --batch-size 128` (suggested settings, not run here; torchvision downloads CelebA with a "
-            "network and `gdown`); for an unzipped copy from mmlab.ie.cuhk.edu.hk/projects/CelebA.html, from Python: "
-            "`aezoo.train(\"conv-vae-faces\", config=CELEBA_CONFIG, data=aezoo.data.load_dataset(\"celeba\", "
-            "path=\".../img_align_celeba\", image_size=64, channels=3), epochs=30, batch_size=128)`."
+            "These weights saw the 14,283 training images of CelebA that could be had offline. With the full "
+            "img_align_celeba folder (202,599 images; mmlab.ie.cuhk.edu.hk/projects/CelebA.html) the same command "
+            "trains on all 162,770 training ids and tests on the same 19,962 test ids: `aezoo train conv-vae-faces "
+            "--data celeba:PATH/img_align_celeba` (about 11 times the steps per epoch; lower --epochs to keep the "
+            "step count). `aezoo evaluate conv-vae-faces --data celeba:PATH` re-measures this card, baselines included."
         ),
         notes=(
-            "The deep-learning-wizard series announced a convolutional VAE for faces but never wrote it; this one "
-            "follows pythae and AntixK/PyTorch-VAE (stride-2 convolutions with BatchNorm and LeakyReLU, a diagonal "
-            "Gaussian posterior, transposed convolutions, sigmoid output), trained on the ELBO with a Bernoulli "
-            "likelihood (binary cross-entropy summed over pixels) and an N(0, I) prior, the KL weight rising "
-            "linearly to 1 over the first quarter of the epochs. CelebA cannot be had on the machine that trained "
-            "these weights (no network), so they are trained on the 100 real LFW faces that scikit-image ships "
-            "(grayscale 25x25, resized to 32x32; 80 train, 20 held out), with random flips and shifts of up to 2 "
-            "pixels. 80 faces are far too few for a general face model: expect blurry reconstructions and samples, "
-            "and fine-tune or train on CelebA for real use. Reproduction: `OMP_NUM_THREADS=1 aezoo train "
-            "conv-vae-faces` (seed 0, CPU, about 2 minutes) gives these weights bit for bit; another thread count "
-            "sums in another order and lands nearby (2 threads measured: mse 0.01237, neg_elbo 644.25 nats, kl "
-            "15.68 nats), so the tolerance is about 2% on mse and 0.5 nats on neg_elbo."
+            "Terms: trained on CelebA images (non-commercial research terms of the CelebA data set apply; Liu et al., "
+            "\"Deep Learning Face Attributes in the Wild\", ICCV 2015). The card shows model samples only, never "
+            "CelebA images or reconstructions of them. "
+            "Model: the deep-learning-wizard series announced a convolutional VAE for faces but never wrote it; this "
+            "one follows pythae and AntixK/PyTorch-VAE: stride-2 convolutions 32/64/128/256 with BatchNorm and "
+            "LeakyReLU, a 128-dimensional diagonal Gaussian posterior, transposed convolutions and a sigmoid output, "
+            "trained on the ELBO with a Bernoulli likelihood (binary cross-entropy summed over pixels) and an N(0, I) "
+            "prior, the KL weight rising to 1 over the first tenth of the epochs, random horizontal flips, Adam with "
+            "a cosine schedule. "
+            "Against the baselines a sceptical reader tries first, on the same 659 held-out faces: reconstruction "
+            "from the posterior mean scores MSE 0.005298 against 0.005617 for PCA with the same 128 components fitted "
+            "on the same training images (5.7 % lower) and 0.0702 for the mean face; samples from the prior (seed 0) "
+            "score a sliced Wasserstein distance of 44.2 against 81.2 for probabilistic PCA with 128 components and "
+            "16.8 for real training faces (the floor at this sample size): much better than the Gaussian baseline, "
+            "blurry as VAE samples are (dcgan-faces samples score 19.7). No copies: the samples' mean distance to "
+            "their nearest training face (0.171) is close to that of the held-out faces (0.182) and the closest "
+            "sample is 0.103 away. FID is not reported: it needs Inception weights that cannot be downloaded here "
+            "(`aezoo evaluate --inception FILE` measures it where they can). "
+            "Reproduce: `aezoo train conv-vae-faces --data celeba:PATH` on a GPU (about 3.5 minutes on an H200); "
+            "GPU kernels sum in their own order, so a rerun lands near, not on, these numbers."
         ),
     ),
 )
-
 
 @hookimpl
 def aezoo_register_models() -> list[ModelSpec]:
