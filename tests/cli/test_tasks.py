@@ -21,6 +21,17 @@ SHIPPED = [s for s in Registry().models() if (ROOT / "weights" / s.name).is_dir(
 ON_CELEBA = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "celeba"]
 
 
+# Fashion-MNIST is not shipped either: where its idx files are not installed, its card is checked on small
+# idx files written here (the full re-measurement runs where `apt-get install dataset-fashion-mnist` was done).
+ON_FASHION = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "fashion-mnist"]
+
+
+def _fashion_installed() -> bool:
+    from aezoo.data.images import FASHION_MNIST_SYSTEM_FOLDER, _has_idx_files
+
+    return _has_idx_files(FASHION_MNIST_SYSTEM_FOLDER)
+
+
 def by_task(*tasks: str) -> list[str]:
     return [s.name for s in SHIPPED if s.task in tasks]
 
@@ -56,6 +67,8 @@ def test_datasets_lists_offline_and_online_sets():
 
 @pytest.mark.parametrize("name", [s.name for s in SHIPPED if s.name not in ON_CELEBA])
 def test_evaluate_reproduces_the_card(name, shipped_weights):
+    if name in ON_FASHION and not _fashion_installed():
+        pytest.skip("the Fashion-MNIST idx files are not installed (apt-get install dataset-fashion-mnist)")
     result = run("evaluate", name, "--json")
     assert result.exit_code == 0, result.output
     for metric, values in json.loads(result.stdout).items():
@@ -66,6 +79,24 @@ def test_evaluate_reproduces_the_card(name, shipped_weights):
 @pytest.mark.parametrize("name", ON_CELEBA)
 def test_evaluate_on_a_folder_measures_every_card_metric(name, shipped_weights, image_folder):
     result = run("evaluate", name, "--data", str(image_folder), "--json")
+    assert result.exit_code == 0, result.output
+    measured = json.loads(result.stdout)
+    assert set(measured) == {m.name for m in Registry().get(name).card.metrics}
+    assert all(values["card"] is not None and math.isfinite(values["measured"]) for values in measured.values())
+
+
+@pytest.mark.parametrize("name", ON_FASHION)
+def test_evaluate_on_small_fashion_idx_files_measures_every_card_metric(name, shipped_weights, tmp_path):
+    import gzip
+
+    import numpy
+
+    images = (numpy.random.default_rng(0).random((12, 28, 28)) * 255).astype(numpy.uint8)
+    for split in ("train", "t10k"):
+        for kind, array in (("images-idx3", images), ("labels-idx1", numpy.arange(12, dtype=numpy.uint8) % 10)):
+            header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+            (tmp_path / f"{split}-{kind}-ubyte.gz").write_bytes(gzip.compress(header + array.tobytes()))
+    result = run("evaluate", name, "--data", f"fashion-mnist:{tmp_path}", "--json")
     assert result.exit_code == 0, result.output
     measured = json.loads(result.stdout)
     assert set(measured) == {m.name for m in Registry().get(name).card.metrics}

@@ -16,9 +16,10 @@ SHIPPED = [s.name for s in Registry().models() if s.weights and s.recipe and (RO
 
 
 def _data(model):
-    """The recipe's data set, except CelebA (the face models), which needs a path to a copy that is not
-    shipped: 16 random images at the checkpoint's shape instead."""
-    if model.aezoo.spec.recipe.dataset != "celeba":
+    """The recipe's data set, except CelebA (the face models) and Fashion-MNIST, which need copies that
+    are not shipped (and an epoch of the full set would be slow here): 16 random images at the checkpoint's
+    shape instead."""
+    if model.aezoo.spec.recipe.dataset not in ("celeba", "fashion-mnist"):
         return model.aezoo.spec.recipe.dataset
     size, channels = model.aezoo.preprocessing["image_size"], model.aezoo.preprocessing["channels"]
     return torch.rand(16, channels, size, size, generator=torch.Generator().manual_seed(0))
