@@ -148,3 +148,31 @@ def test_fashion_weights_reproduce_the_card_on_the_real_test_split(fashion):
     card = {m.name: m.value for m in fashion.aezoo.card.metrics}
     for name in ("psnr", "ssim", "noisy_psnr"):
         assert measured[name] == pytest.approx(card[name], abs=1e-3)
+
+
+def test_showcase_picks_the_first_item_of_each_class():
+    from aezoo.train.steps.denoising import showcase
+
+    labels = torch.tensor([3, 3, 1, 0, 1, 2, 0, 3])
+    data = torch.utils.data.TensorDataset(torch.zeros(8, 1, 28, 28), labels)
+    assert showcase(data) == [3, 2, 5, 0]  # classes 0, 1, 2, 3 in order
+    unlabelled = torch.utils.data.TensorDataset(torch.zeros(30, 1, 28, 28), torch.zeros(30, dtype=torch.long))
+    assert showcase(unlabelled) == [0, 10, 20]
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_denoising_step_loss_option(loss):
+    """The step's loss is the chosen one, computed on the clean target of the masked batch."""
+    from aezoo.spec import Recipe
+
+    model = aezoo.load(FASHION, pretrained=False, device="cpu")
+    recipe = Recipe("aezoo.train.steps:DenoisingStep", "fashion-mnist", 1, 4, 0.0, options={"loss": loss})
+    step = DenoisingStep(model, recipe, torch.device("cpu"))
+    clean = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(5)
+    reported = float(step.train_batch([clean, torch.zeros(4)])["loss"])
+    torch.manual_seed(5)
+    with torch.no_grad():
+        restored = model(mask_pixels(clean, 0.5))
+    chosen = torch.nn.functional.binary_cross_entropy if loss == "bce" else torch.nn.functional.mse_loss
+    assert reported == pytest.approx(float(chosen(restored, clean)), rel=1e-5)
