@@ -121,7 +121,8 @@ def pca(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor)
     val = {k: psnr(apply_pca(mean, basis, k, val_noisy), val_clean) for k in ks}
     best = max(val, key=val.get)
     mean, basis = pca_basis(train)
-    return scores(apply_pca(mean, basis, best, noisy_test), clean_test), f"k={best} (validation PSNR {val[best]:.2f} dB)"
+    restored = apply_pca(mean, basis, best, noisy_test)
+    return scores(restored, clean_test), f"k={best} (validation PSNR {val[best]:.2f} dB)"
 
 
 # --- kNN regression: nearest clean training images to the noisy one ---
@@ -149,12 +150,15 @@ def knn(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor)
     val = {k: psnr(r, val_clean) for k, r in knn_predict(train[:-VALIDATION], val_noisy, ks).items()}
     best = max(val, key=val.get)
     restored = knn_predict(train, noisy_test, [best])[best]
-    return scores(restored, clean_test), f"k={best}, 1/distance weights, 60,000 references (validation PSNR {val[best]:.2f} dB)"
+    setting = f"k={best}, 1/distance weights, 60,000 references (validation PSNR {val[best]:.2f} dB)"
+    return scores(restored, clean_test), setting
 
 
 # --- the series' recipe, retrained on the same split ---
 
-def series_recipe(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor, noise: str) -> tuple[dict, str]:
+def series_recipe(
+    train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor, noise: str
+) -> tuple[dict, str]:
     from torch import nn
 
     from aezoo_fc_dae_mnist.model import build
@@ -176,7 +180,8 @@ def series_recipe(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: tor
     model.eval()
     with torch.no_grad():
         restored = torch.cat([model(noisy_test[i : i + 256]) for i in range(0, len(noisy_test), 256)])
-    return scores(restored, clean_test), f"4,800 iterations, trained with {noise} noise, {time.perf_counter() - started:.0f} s"
+    seconds = time.perf_counter() - started
+    return scores(restored, clean_test), f"4,800 iterations, trained with {noise} noise, {seconds:.0f} s"
 
 
 def shipped(noisy_test: torch.Tensor, clean_test: torch.Tensor) -> tuple[dict, str]:
@@ -192,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--path", help="folder with the four Fashion-MNIST idx files (default: aezoo's search)")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["ridge", "pca", "knn", "series", "series-dropout", "model"])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["ridge", "pca", "knn", "series", "series-dropout", "model"])
     args = parser.parse_args(argv)
 
     splits = load_dataset("fashion-mnist", **({"path": args.path} if args.path else {}))

@@ -89,7 +89,8 @@ def read_idx(path: str | Path):  # noqa: ANN201 - a numpy array (numpy is import
 
     def bad(what: str) -> DatasetUnavailableError:
         return DatasetUnavailableError(
-            f"{path} is not a valid idx file: {what}.", "Replace it with the original file (or pass path= another folder)."
+            f"{path} is not a valid idx file: {what}.",
+            "Replace it with the original file (or pass path= another folder).",
         )
 
     try:

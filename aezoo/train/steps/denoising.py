@@ -32,7 +32,8 @@ class DenoisingStep(TrainingStep):
     }
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        clean = augment(images_of(batch), flip=bool(self.options.get("flip", False)), shift=self.options.get("shift", 0))
+        flip, shift = bool(self.options.get("flip", False)), self.options.get("shift", 0)
+        clean = augment(images_of(batch), flip=flip, shift=shift)
         clean = clean.to(self.device)
         noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
         restored = self.model(noisy)

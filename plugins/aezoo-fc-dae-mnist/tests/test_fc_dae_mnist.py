@@ -80,7 +80,8 @@ def test_shipped_denoiser_improves_noisy_digits(shipped):
 
 FASHION = "fc-dae-fashion-mnist"
 FASHION_FOLDER = ROOT / "weights" / FASHION
-FASHION_SERIES_RECIPE_PSNR = 19.48  # measured by benchmarks/denoise_baselines.py: the series' recipe, same split and noise
+# measured by benchmarks/denoise_baselines.py on the same split and noise: the series' recipe
+FASHION_SERIES_RECIPE_PSNR = 19.48
 FASHION_BEST_CLASSICAL_PSNR = 18.46  # the best of ridge, PCA and kNN (kNN), same script
 
 
