@@ -129,7 +129,8 @@ def test_first_party_plugin_is_discovered_through_its_entry_point_like_a_third_p
         return json.loads(subprocess.run(command, env=python_env(**env), capture_output=True, text=True, check=True).stdout)
 
     on = run()
-    expected = ["fc-dae-mnist", "aezoo-fc-dae-mnist", version("aezoo-fc-dae-mnist"), True, ["fc-dae-mnist"]]
+    expected = ["fc-dae-mnist", "aezoo-fc-dae-mnist", version("aezoo-fc-dae-mnist"), True,
+                ["fc-dae-mnist", "fc-dae-fashion-mnist"]]
     assert expected in on["records"]
     assert on["from"] == ["aezoo-fc-dae-mnist"]
     off = run(AEZOO_DISABLE_PLUGIN_AUTOLOAD="1")
