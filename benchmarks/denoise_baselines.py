@@ -43,6 +43,14 @@ import torch
 from aezoo.data import load_dataset
 from aezoo.metrics import psnr_from_mse, ssim
 from aezoo.train.steps import mask_pixels
+from aezoo.train.steps.denoising_baselines import (
+    apply_pca,
+    apply_ridge,
+    fit_ridge,
+    knn_predict,
+    noisy_pairs,
+    pca_basis,
+)
 
 P = 0.5
 VALIDATION = 5_000
@@ -65,91 +73,45 @@ def psnr(restored: torch.Tensor, clean: torch.Tensor) -> float:
 
 # --- ridge: noisy -> clean, closed form ---
 
-def fit_ridge(noisy: np.ndarray, clean: np.ndarray, alphas: list[float]) -> dict[float, np.ndarray]:
-    x = np.hstack([noisy, np.ones((len(noisy), 1))]).astype(np.float64)
-    gram, cross = x.T @ x, x.T @ clean.astype(np.float64)
-    out = {}
-    for alpha in alphas:
-        penalty = alpha * np.eye(len(gram))
-        penalty[-1, -1] = 0.0  # no penalty on the bias
-        out[alpha] = np.linalg.solve(gram + penalty, cross)
-    return out
-
-
-def apply_ridge(weights: np.ndarray, noisy: np.ndarray) -> np.ndarray:
-    return noisy @ weights[:-1] + weights[-1]
-
-
 def ridge(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor) -> tuple[dict, str]:
-    generator = torch.Generator().manual_seed(1)
     flat = train.reshape(len(train), -1)
-    noisy_pairs = torch.cat([mask_pixels(flat, P, generator) for _ in range(2)]).numpy()
-    clean_pairs = torch.cat([flat, flat]).numpy()
+    noisy, clean_pairs = noisy_pairs(flat, P)
     in_fit = np.concatenate([np.arange(len(flat) - VALIDATION)] * 2) + np.repeat([0, len(flat)], len(flat) - VALIDATION)
     val_clean = flat[-VALIDATION:]
     val_noisy = mask_pixels(val_clean, P, torch.Generator().manual_seed(2))
     alphas = [0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0]
-    fitted = fit_ridge(noisy_pairs[in_fit], clean_pairs[in_fit], alphas)
+    fitted = fit_ridge(noisy[in_fit], clean_pairs[in_fit], alphas)
     val = {a: psnr(torch.from_numpy(apply_ridge(w, val_noisy.numpy())).float(), val_clean) for a, w in fitted.items()}
     best = max(val, key=val.get)
-    weights = fit_ridge(noisy_pairs, clean_pairs, [best])[best]
+    weights = fit_ridge(noisy, clean_pairs, [best])[best]
     restored = torch.from_numpy(apply_ridge(weights, noisy_test.reshape(len(noisy_test), -1).numpy())).float()
     return scores(restored, clean_test), f"alpha={best:g} (validation PSNR {val[best]:.2f} dB)"
 
 
 # --- PCA of the clean images; project the rescaled noisy image ---
 
-def pca_basis(clean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    flat = clean.reshape(len(clean), -1).double()
-    mean = flat.mean(0)
-    centred = flat - mean
-    values, vectors = torch.linalg.eigh(centred.T @ centred)
-    return mean, vectors[:, values.argsort(descending=True)]
-
-
-def apply_pca(mean: torch.Tensor, basis: torch.Tensor, k: int, noisy: torch.Tensor) -> torch.Tensor:
-    estimate = noisy.reshape(len(noisy), -1).double() / (1 - P) - mean
-    top = basis[:, :k]
-    return ((estimate @ top) @ top.T + mean).float()
-
-
 def pca(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor) -> tuple[dict, str]:
     val_clean = train[-VALIDATION:]
     val_noisy = mask_pixels(val_clean, P, torch.Generator().manual_seed(2))
-    mean, basis = pca_basis(train[:-VALIDATION])
+    mean, basis = pca_basis(train[:-VALIDATION].flatten(1))
     ks = [5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 150, 200]
-    val = {k: psnr(apply_pca(mean, basis, k, val_noisy), val_clean) for k in ks}
+    val = {k: psnr(apply_pca(mean, basis, k, val_noisy.flatten(1), P), val_clean) for k in ks}
     best = max(val, key=val.get)
-    mean, basis = pca_basis(train)
-    restored = apply_pca(mean, basis, best, noisy_test)
+    mean, basis = pca_basis(train.flatten(1))
+    restored = apply_pca(mean, basis, best, noisy_test.flatten(1), P)
     return scores(restored, clean_test), f"k={best} (validation PSNR {val[best]:.2f} dB)"
 
 
 # --- kNN regression: nearest clean training images to the noisy one ---
 
-def knn_predict(reference: torch.Tensor, noisy: torch.Tensor, ks: list[int]) -> dict[int, torch.Tensor]:
-    ref = reference.reshape(len(reference), -1)
-    keys = ref * (1 - P)  # the expected noisy image of each training image
-    key_norms = (keys**2).sum(1)
-    query = noisy.reshape(len(noisy), -1)
-    out = {k: torch.empty_like(query) for k in ks}
-    for i in range(0, len(query), 500):
-        chunk = query[i : i + 500]
-        distance = ((chunk**2).sum(1, keepdim=True) - 2 * chunk @ keys.T + key_norms).clamp_min(0).sqrt()
-        nearest, index = distance.topk(max(ks), dim=1, largest=False)
-        for k in ks:
-            weights = 1.0 / (nearest[:, :k] + 1e-6)
-            out[k][i : i + 500] = (ref[index[:, :k]] * weights.unsqueeze(-1)).sum(1) / weights.sum(1, keepdim=True)
-    return out
-
-
 def knn(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor) -> tuple[dict, str]:
     val_clean = train[-VALIDATION:]
     val_noisy = mask_pixels(val_clean, P, torch.Generator().manual_seed(2))
     ks = [1, 3, 5, 10, 20, 40]
-    val = {k: psnr(r, val_clean) for k, r in knn_predict(train[:-VALIDATION], val_noisy, ks).items()}
+    predicted = knn_predict(train[:-VALIDATION].flatten(1), val_noisy.flatten(1), ks, P)
+    val = {k: psnr(r, val_clean) for k, r in predicted.items()}
     best = max(val, key=val.get)
-    restored = knn_predict(train, noisy_test, [best])[best]
+    restored = knn_predict(train.flatten(1), noisy_test.flatten(1), [best], P)[best]
     setting = f"k={best}, 1/distance weights, 60,000 references (validation PSNR {val[best]:.2f} dB)"
     return scores(restored, clean_test), setting
 

@@ -9,6 +9,7 @@ from torch import nn
 
 from ...metrics import psnr_from_mse, ssim
 from .base import TrainingStep, augment, images_of, mask_pixels
+from .denoising_baselines import DenoisingBaselines
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -29,7 +30,27 @@ class DenoisingStep(TrainingStep):
         "psnr": ("pixel masking noise, each pixel zeroed with p=0.5 (fixed seed 0); PSNR of the pooled MSE on [0, 1]", "dB"),
         "ssim": ("same noisy inputs; mean SSIM (Gaussian window 11, sigma 1.5, data range 1)", ""),
         "noisy_psnr": ("PSNR of the noisy input itself, for reference", "dB"),
+        **{f"{name}_{metric}": (
+            f"baseline: the same noisy inputs restored by {how}, fitted on the clean training images (settings in the "
+            f"recipe's options['baselines']); {metric.upper()} as above", "dB" if metric == "psnr" else "")
+           for name, how in (("ridge", "ridge regression from noisy to clean pixels (two seeded masked copies of "
+                                       "every training image)"),
+                             ("pca", "projecting the noisy image, rescaled by 1 / (1 - p), on the top principal "
+                                     "components"),
+                             ("knn", "the 1 / distance-weighted mean of the nearest training images"))
+           for metric in ("psnr", "ssim")},
     }
+    references: DenoisingBaselines | None = None
+
+    def fit_references(self, train_data: Any) -> None:
+        """With ``options["baselines"]`` (``{"ridge_alpha", "pca_components", "knn_neighbours"}``), fit
+        the classical denoisers the card compares the model with."""
+        settings = self.options.get("baselines")
+        if settings:
+            from .generative import stack_images
+
+            self.references = DenoisingBaselines(stack_images(train_data), self.options.get("eval_mask_prob", 0.5),
+                                                 **settings)
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
         flip, shift = bool(self.options.get("flip", False)), self.options.get("shift", 0)
@@ -49,7 +70,7 @@ class DenoisingStep(TrainingStep):
         self.model.eval()
         generator = torch.Generator().manual_seed(0)
         squared, noisy_squared, count = 0.0, 0.0, 0
-        outputs, targets = [], []
+        outputs, targets, inputs = [], [], []
         for batch in loader:
             clean = images_of(batch).to(self.device)
             noisy = mask_pixels(clean, self.options.get("eval_mask_prob", 0.5), generator)
@@ -59,12 +80,19 @@ class DenoisingStep(TrainingStep):
             count += clean.numel()
             outputs.append(restored.cpu())
             targets.append(clean.cpu())
+            inputs.append(noisy.cpu())
         self.model.train()
-        return {
+        clean = torch.cat(targets)
+        metrics = {
             "psnr": psnr_from_mse(squared / count),
-            "ssim": ssim(torch.cat(outputs), torch.cat(targets)),
+            "ssim": ssim(torch.cat(outputs), clean),
             "noisy_psnr": psnr_from_mse(noisy_squared / count),
         }
+        if self.references is not None:
+            for name, restored in self.references.restore(torch.cat(inputs)).items():
+                metrics[f"{name}_psnr"] = psnr_from_mse(float(((restored - clean) ** 2).mean()))
+                metrics[f"{name}_ssim"] = ssim(restored, clean)
+        return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
         from ...images import save_grid

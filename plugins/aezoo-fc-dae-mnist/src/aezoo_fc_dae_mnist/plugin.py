@@ -77,7 +77,9 @@ FASHION_SPEC = ModelSpec(
         batch_size=50,
         lr=2e-3,
         seed=0,
-        options={"mask_prob": 0.5, "schedule": "cosine", "loss": "bce", "eval_every": 10},
+        options={"mask_prob": 0.5, "schedule": "cosine", "loss": "bce", "eval_every": 10,
+                 # chosen on the last 5,000 training images by benchmarks/denoise_baselines.py
+                 "baselines": {"ridge_alpha": 10.0, "pca_components": 30, "knn_neighbours": 10}},
     ),
     weights=FASHION_RELEASE.weights,
     card=FASHION_RELEASE.card(
