@@ -1,8 +1,12 @@
 """Plugin discovery and model lookup.
 
 Entry points in the group ``aezoo`` are discovered on first use, each loaded on its own: one
-that fails is recorded as broken (with its error) and skipped with a one-line warning, unless
-``AEZOO_STRICT_PLUGINS=1`` makes it fatal. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
+that fails (any exception, ``SystemExit`` included; only ``KeyboardInterrupt`` passes through) is
+recorded as broken (with its error) and skipped with a one-line warning, unless
+``AEZOO_STRICT_PLUGINS=1`` makes it fatal. Every spec a plugin returns is validated
+(``ModelSpec.validate``); a faulty one is skipped with a warning naming it and its distribution,
+and the plugin's other specs still register. Each plugin's import and hooks are timed
+(``aezoo plugins --timings``); one slower than ``SLOW_PLUGIN_SECONDS`` is named in a warning. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
 ``Registry(autoload=False)``) turns discovery off; plugins can then be registered in code.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import time
 import warnings
 from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
@@ -20,9 +25,12 @@ import pluggy
 
 from . import hookspecs
 from .errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
-from .spec import ModelSpec
+from .spec import DatasetSpec, ModelSpec
 
 IN_CODE = "<registered in code>"
+# A plugin whose import and hooks take longer than this (seconds) is named in a warning: every
+# aezoo command that looks up a model pays for it.
+SLOW_PLUGIN_SECONDS = 1.0
 
 
 class PluginWarning(UserWarning):
@@ -44,6 +52,8 @@ class PluginRecord:
     error: str = ""
     models: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # "name: why" for each faulty spec that was left out
+    seconds: float = 0.0  # time spent importing the entry point and calling its hooks
 
 
 @dataclass
@@ -63,6 +73,8 @@ class Registry:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
         self._pm.add_hookspecs(hookspecs)
         self._origins: dict[str, tuple[str, str, str]] = {}  # plugin name -> (ep name, dist, version)
+        self._import_seconds: dict[str, float] = {}  # plugin name -> seconds its entry point took to import
+        self._warned: set[tuple[str, ...]] = set()  # warnings already given: each is given once
         self._broken: list[PluginRecord] = []
         self._discovered = False
         self._collected: _Collected | None = None
@@ -83,21 +95,32 @@ class Registry:
             return
         for ep in sorted(entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
             dist, version = _distribution(ep)
+            start = time.perf_counter()
             try:
                 module = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any error in third-party code must not take us down
-                self._mark_broken(ep.name, dist, version, exc)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - SystemExit included: third-party code must not end us
+                self._mark_broken(ep.name, dist, version, exc, seconds=time.perf_counter() - start)
                 continue
+            seconds = time.perf_counter() - start
             if self._pm.is_registered(module):
                 continue
-            self._pm.register(module, name=f"{dist}:{ep.name}")
+            try:
+                self._pm.register(module, name=f"{dist}:{ep.name}")
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - e.g. a hook pluggy does not know
+                self._mark_broken(ep.name, dist, version, exc, seconds=seconds)
+                continue
             self._origins[f"{dist}:{ep.name}"] = (ep.name, dist, version)
+            self._import_seconds[f"{dist}:{ep.name}"] = seconds
         # Only now: in strict mode a failing entry point raises above, and must raise again on the
         # next lookup rather than be skipped silently.
         self._discovered = True
 
-    def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+    def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException, *, seconds: float = 0.0) -> None:
+        error = _describe(exc)
         if self.strict:
             raise PluginLoadError(
                 f"Plugin {name!r} from distribution {dist!r} failed to load: {error}.",
@@ -108,7 +131,19 @@ class Registry:
             PluginWarning,
             stacklevel=4,
         )
-        self._broken.append(PluginRecord(name, dist, version, ok=False, error=error))
+        self._broken.append(PluginRecord(name, dist, version, ok=False, error=error, seconds=seconds))
+
+    def _warn_slow(self, name: str, dist: str, seconds: float) -> None:
+        if seconds <= SLOW_PLUGIN_SECONDS or ("slow", dist, name) in self._warned:
+            return
+        self._warned.add(("slow", dist, name))
+        warnings.warn(
+            f"aezoo plugin {name!r} from {dist!r} took {seconds:.1f} s to load (over {SLOW_PLUGIN_SECONDS:g} s), "
+            "which every aezoo command pays; ask its author to import heavy modules lazily "
+            "('aezoo plugins --timings' shows every plugin's time).",
+            PluginWarning,
+            stacklevel=5,
+        )
 
     # -- collection ---------------------------------------------------------------------------
     def _collect(self) -> _Collected:
@@ -118,28 +153,61 @@ class Registry:
         collected = _Collected(plugins=list(self._broken))
         for plugin_name, plugin in self._pm.list_name_plugin():
             ep_name, dist, version = self._origins.get(plugin_name, (plugin_name, IN_CODE, ""))
+            start = time.perf_counter()
             try:
                 models = self._call(plugin, "aezoo_register_models", ModelSpec)
-                datasets = self._call(plugin, "aezoo_register_datasets", None)
-            except Exception as exc:  # noqa: BLE001 - a plugin's hook raising is a broken plugin
+                datasets = self._call(plugin, "aezoo_register_datasets", DatasetSpec)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - a plugin's hook raising is a broken plugin
                 self._mark_broken(ep_name, dist, version, exc)
                 # Its record is kept in self._broken; unregistered, it is not called (and reported)
                 # again when a later register() makes the registry collect anew.
                 self._pm.unregister(plugin)
                 collected.plugins.append(self._broken[-1])
                 continue
-            for spec in models:
-                self._add_model(collected, replace(spec, distribution=dist))
-            for ds in datasets:
-                collected.datasets.setdefault(ds.name, replace(ds, distribution=dist))
+            seconds = self._import_seconds.get(plugin_name, 0.0) + time.perf_counter() - start
+            skipped: list[str] = []
+            good_models = [s for s in (self._valid(s, dist, skipped) for s in models) if s is not None]
+            good_datasets = [d for d in (self._valid(d, dist, skipped) for d in datasets) if d is not None]
+            for spec in good_models:
+                self._add_model(collected, spec)
+            for ds in good_datasets:
+                collected.datasets.setdefault(ds.name, ds)
             collected.plugins.append(
                 PluginRecord(
                     ep_name, dist, version, ok=True,
-                    models=tuple(s.name for s in models), datasets=tuple(d.name for d in datasets),
+                    models=tuple(s.name for s in good_models), datasets=tuple(d.name for d in good_datasets),
+                    skipped=tuple(skipped), seconds=seconds,
                 )
             )
+            if plugin_name in self._import_seconds:  # discovered plugins only
+                self._warn_slow(ep_name, dist, seconds)
         self._collected = collected
         return collected
+
+    def _valid(self, spec: ModelSpec | DatasetSpec, dist: str, skipped: list[str]) -> ModelSpec | DatasetSpec | None:
+        """The spec with its distribution filled in, or None (warned and noted) when a field is faulty."""
+        try:
+            return replace(spec, distribution=dist).validate()
+        except InvalidSpecError as exc:
+            kind = "model" if isinstance(spec, ModelSpec) else "data set"
+            if self.strict:
+                raise InvalidSpecError(
+                    f"Distribution {dist!r} registers a faulty {kind} spec {spec.name!r}: {exc.what}",
+                    "Fix or uninstall that distribution (strict mode is on: AEZOO_STRICT_PLUGINS=1).",
+                ) from exc
+            skipped.append(f"{spec.name}: {exc.what}")
+            if ("spec", dist, kind, spec.name) in self._warned:
+                return None
+            self._warned.add(("spec", dist, kind, spec.name))
+            warnings.warn(
+                f"aezoo skipped {kind} {spec.name!r} from {dist!r}: {exc.what} "
+                "Ask its author to fix the spec; the plugin's other models are still listed.",
+                PluginWarning,
+                stacklevel=5,
+            )
+            return None
 
     def _call(self, plugin: object, hook_name: str, kind: type | None) -> list[Any]:
         caller = getattr(self._pm.hook, hook_name)
@@ -190,6 +258,12 @@ class Registry:
 
     def datasets(self) -> dict[str, Any]:
         return dict(self._collect().datasets)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the plugin called sys.exit({exc.code!r}) while loading"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _distribution(ep: EntryPoint) -> tuple[str, str]:

@@ -19,6 +19,42 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 TASKS = ("denoise", "anomaly", "reconstruct", "generate")
+DATASET_KINDS = ("images", "tabular")
+
+
+def _field_error(owner: str, field_name: str, value: Any, wanted: str) -> InvalidSpecError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InvalidSpecError(f"{owner}: field {field_name!r} is {shown}, not {wanted}.", "Fix the spec in the plugin.")
+
+
+def _check_str(owner: str, field_name: str, value: Any, *, empty: bool = True) -> None:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise _field_error(owner, field_name, value, "a string" if empty else "a non-empty string")
+
+
+def _check_int(owner: str, field_name: str, value: Any, *, minimum: int = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _field_error(owner, field_name, value, f"an integer >= {minimum}")
+
+
+def _check_number(owner: str, field_name: str, value: Any) -> None:
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _field_error(owner, field_name, value, "a finite number")
+
+
+def _check_json_dict(owner: str, field_name: str, value: Any) -> None:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise _field_error(owner, field_name, value, "a dict with string keys")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidSpecError(
+            f"{owner}: field {field_name!r} is not plain JSON ({exc}).", "Use plain JSON values in the spec."
+        ) from exc
 
 
 def check_relative_path(path: str) -> str:
@@ -119,6 +155,20 @@ class CardData:
     metrics: tuple[Metric, ...] = ()
     notes: str = ""
 
+    def validate(self, owner: str) -> None:
+        for name in ("license", "training_data", "full_data_training", "notes"):
+            _check_str(owner, f"card.{name}", getattr(self, name))
+        if not isinstance(self.datasets, (tuple, list)) or not all(isinstance(d, str) for d in self.datasets):
+            raise _field_error(owner, "card.datasets", self.datasets, "a tuple of strings")
+        if not isinstance(self.metrics, (tuple, list)):
+            raise _field_error(owner, "card.metrics", self.metrics, "a tuple of aezoo.Metric")
+        for metric in self.metrics:
+            if not isinstance(metric, Metric):
+                raise _field_error(owner, "card.metrics", metric, "an aezoo.Metric")
+            for name in ("name", "dataset", "split", "protocol", "unit"):
+                _check_str(owner, f"card.metrics.{name}", getattr(metric, name))
+            _check_number(owner, f"card.metrics.{metric.name}.value", metric.value)
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -131,6 +181,18 @@ class Recipe:
     lr: float
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict, hash=False)  # step-specific settings
+
+    def validate(self, owner: str) -> None:
+        if not isinstance(self.step, str) or ":" not in self.step:
+            raise _field_error(owner, "recipe.step", self.step, "'package.module:StepClass'")
+        _check_str(owner, "recipe.dataset", self.dataset, empty=False)
+        _check_int(owner, "recipe.epochs", self.epochs, minimum=1)
+        _check_int(owner, "recipe.batch_size", self.batch_size, minimum=1)
+        _check_number(owner, "recipe.lr", self.lr)
+        if self.lr <= 0:
+            raise _field_error(owner, "recipe.lr", self.lr, "a positive number")
+        _check_int(owner, "recipe.seed", self.seed)
+        _check_json_dict(owner, "recipe.options", self.options)
 
 
 @dataclass(frozen=True)
@@ -151,11 +213,11 @@ class ModelSpec:
     distribution: str = ""  # filled in by the registry: who registered this spec
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise InvalidSpecError(
                 f"Model name {self.name!r} is not lowercase letters, digits, '.', '_' and '-'.", "Rename it."
             )
-        if ":" not in self.builder:
+        if not isinstance(self.builder, str) or ":" not in self.builder:
             raise InvalidSpecError(
                 f"{self.name}: builder {self.builder!r} is not 'package.module:function'.",
                 "Refer to the architecture by import string so listing models does not import torch.",
@@ -163,8 +225,31 @@ class ModelSpec:
         try:
             json.dumps(self.config)
             json.dumps(self.preprocessing)
-        except TypeError as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidSpecError(f"{self.name}: config is not JSON-serialisable ({exc}).", "Use plain JSON values.") from exc
+
+    def validate(self) -> ModelSpec:
+        """Check every field's type and allowed values; the registry calls this at registration,
+        so one faulty spec is skipped (named) instead of breaking ``list`` and ``info`` for all."""
+        owner = f"Model spec {self.name!r}"
+        _check_str(owner, "summary", self.summary)
+        if self.task not in TASKS:
+            raise _field_error(owner, "task", self.task, "one of " + ", ".join(TASKS))
+        _check_str(owner, "family", self.family, empty=False)
+        _check_json_dict(owner, "config", self.config)
+        _check_json_dict(owner, "preprocessing", self.preprocessing)
+        _check_int(owner, "params", self.params)
+        if not isinstance(self.card, CardData):
+            raise _field_error(owner, "card", self.card, "an aezoo.CardData")
+        self.card.validate(owner)
+        if self.recipe is not None:
+            if not isinstance(self.recipe, Recipe):
+                raise _field_error(owner, "recipe", self.recipe, "an aezoo.Recipe or None")
+            self.recipe.validate(owner)
+        if self.weights is not None and not isinstance(self.weights, WeightsManifest):
+            raise _field_error(owner, "weights", self.weights, "an aezoo.WeightsManifest or None")
+        _check_str(owner, "distribution", self.distribution)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,10 +273,24 @@ class DatasetSpec:
     distribution: str = ""
 
     def __post_init__(self) -> None:
-        if not _NAME.match(self.name) or ":" not in self.loader:
+        if (
+            not isinstance(self.name, str) or not _NAME.match(self.name)
+            or not isinstance(self.loader, str) or ":" not in self.loader
+        ):
             raise InvalidSpecError(
                 f"Data set {self.name!r}: name must be lowercase and loader 'package.module:function'.", "Fix the spec."
             )
+
+    def validate(self) -> DatasetSpec:
+        """Check every field's type and allowed values (called by the registry at registration)."""
+        owner = f"Data set spec {self.name!r}"
+        for name in ("summary", "source", "license", "distribution"):
+            _check_str(owner, name, getattr(self, name))
+        if self.kind not in DATASET_KINDS:
+            raise _field_error(owner, "kind", self.kind, "one of " + ", ".join(DATASET_KINDS))
+        if not isinstance(self.offline, bool):
+            raise _field_error(owner, "offline", self.offline, "True or False")
+        return self
 
 
 @dataclass(frozen=True)

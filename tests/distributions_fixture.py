@@ -30,10 +30,11 @@ import pytest
 
 DISTRIBUTIONS = Path(__file__).resolve().parent / "distributions"
 TINY, BROKEN, DUPLICATE = "aezoo-test-tiny", "aezoo-test-broken", "aezoo-test-duplicate"
-NAMES = (TINY, BROKEN, DUPLICATE)
+EXIT, SLOW, BADSPEC = "aezoo-test-exit", "aezoo-test-slow", "aezoo-test-badspec"
+NAMES = (TINY, BROKEN, DUPLICATE, EXIT, SLOW, BADSPEC)
 # Top-level packages the test distributions install; purged from sys.modules around each test
 # so that "was this entry point imported?" has an honest answer in every test.
-PACKAGES = ("aezoo_test_tiny", "aezoo_test_broken", "aezoo_test_duplicate")
+PACKAGES = tuple(name.replace("-", "_") for name in NAMES)
 
 
 @functools.cache

@@ -10,20 +10,23 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
 import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
 from aezoo import CardData, DatasetSpec, ModelSpec, hookimpl
-from aezoo.errors import DuplicateModelError, ModelNotFoundError, PluginLoadError
-from aezoo.registry import IN_CODE, PluginWarning, Registry
+from aezoo import Metric, Recipe
+from aezoo.errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
+from aezoo.registry import IN_CODE, SLOW_PLUGIN_SECONDS, PluginWarning, Registry
 from tests import distributions_fixture
 from tests.conftest import python_env
-from tests.distributions_fixture import BROKEN, DUPLICATE, TINY
+from tests.distributions_fixture import BADSPEC, BROKEN, DUPLICATE, EXIT, SLOW, TINY
 
 installed = distributions_fixture.installed  # the fixture: test distributions installed by pip
 
@@ -334,3 +337,192 @@ def test_wildcard_patterns(pattern, expected):
     registry = Registry(autoload=False)
     registry.register(plugin("many", aezoo_register_models=lambda: [spec(n) for n in reversed(WILDCARD_NAMES)]))
     assert [s.name for s in registry.models(pattern)] == expected
+
+
+# -- a plugin that exits, is slow, or registers faulty specs (issue 10, item 8) -------------------
+SCRIPT = Path(sysconfig.get_path("scripts")) / "aezoo"
+EXIT_ERROR = "SystemExit: the plugin called sys.exit(3) while loading"
+
+
+def script(*args: str, pythonpath: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script in its own process, as a user would."""
+    assert SCRIPT.is_file(), f"no console script at {SCRIPT}: is aezoo installed in this environment?"
+    return subprocess.run(
+        [str(SCRIPT), *args], env=python_env(PYTHONPATH=pythonpath, **env),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_contained_and_named(installed):
+    installed(TINY, EXIT)
+    registry = Registry()
+    with recording() as record:
+        assert registry.get("tiny-ae").distribution == TINY
+        registry.models()
+    (message,) = plugin_warnings(record)
+    assert "'aezoo-test-exit'" in message and EXIT_ERROR in message
+    broken = record_of(registry, EXIT)
+    assert (broken.ok, broken.error) == (False, EXIT_ERROR)
+
+
+def test_a_plugin_calling_sys_exit_is_fatal_only_in_strict_mode(installed):
+    installed(EXIT)
+    with pytest.raises(PluginLoadError, match="'aezoo-test-exit'.*sys.exit") as error:
+        Registry(strict=True).models()
+    assert isinstance(error.value.__cause__, SystemExit)
+
+
+def _exit_hook() -> list[ModelSpec]:
+    raise SystemExit(4)
+
+
+def _interrupt_hook() -> list[ModelSpec]:
+    raise KeyboardInterrupt
+
+
+def test_a_hook_calling_sys_exit_is_contained_but_keyboard_interrupt_passes():
+    registry = Registry(autoload=False)
+    registry.register(plugin("exits", aezoo_register_models=_exit_hook), "exits", distribution="aezoo-exits")
+    registry.register(plugin("good", aezoo_register_models=lambda: [spec("good-ae")]), "good")
+    with pytest.warns(PluginWarning, match="aezoo-exits.*sys.exit"):
+        assert [s.name for s in registry.models()] == ["good-ae"]
+    interrupted = Registry(autoload=False)
+    interrupted.register(plugin("stop", aezoo_register_models=_interrupt_hook), "stop")
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.models()
+
+
+def test_the_cli_survives_a_plugin_calling_sys_exit(installed):
+    pythonpath = installed(TINY, EXIT)
+    listed = script("list", pythonpath=pythonpath)
+    assert listed.returncode == 0, listed.stderr
+    assert "tiny-ae" in listed.stdout
+    (line,) = listed.stderr.splitlines()
+    assert line.startswith("warning: aezoo skipped plugin 'exit' from 'aezoo-test-exit'") and EXIT_ERROR in line
+    shown = script("plugins", pythonpath=pythonpath)
+    assert shown.returncode == 0, shown.stderr
+    rows = [row.split() for row in shown.stdout.splitlines()]
+    assert ["exit", EXIT, "0.0.1", "broken", *EXIT_ERROR.split()] in rows
+    assert ["tiny", TINY, "1.0.0", "ok", "tiny-ae"] in rows
+
+
+BAD_PARAMS = "Model spec 'bad-params-ae': field 'params' is 'many', not an integer >= 0."
+BAD_TASK = "Model spec 'bad-task-ae': field 'task' is 'fly', not one of denoise, anomaly, reconstruct, generate."
+BAD_KIND = "Data set spec 'bad-kind': field 'kind' is 'sounds', not one of images, tabular."
+
+
+def test_faulty_specs_are_skipped_by_name_and_the_rest_still_register(installed):
+    installed(TINY, BADSPEC)
+    registry = Registry()
+    with recording() as record:
+        assert [s.name for s in registry.models("*-ae")] == ["good-ae", "tiny-ae"]
+        registry.register(plugin("late", aezoo_register_models=lambda: [spec("late-ae")]), "late")
+        assert "late-ae" in [s.name for s in registry.models()]  # collecting again does not warn again
+    messages = plugin_warnings(record)
+    assert len(messages) == 3
+    for expected, what in ((BAD_PARAMS, "model 'bad-params-ae'"), (BAD_TASK, "model 'bad-task-ae'"),
+                           (BAD_KIND, "data set 'bad-kind'")):
+        (message,) = [m for m in messages if expected in m]
+        assert message.startswith(f"aezoo skipped {what} from 'aezoo-test-badspec':")
+    record_ = record_of(registry, BADSPEC)
+    assert record_.ok and record_.models == ("good-ae",) and record_.datasets == ()
+    assert [s.partition(":")[0] for s in record_.skipped] == ["bad-params-ae", "bad-task-ae", "bad-kind"]
+    with pytest.raises(ModelNotFoundError):
+        registry.get("bad-task-ae")
+
+
+def test_faulty_specs_are_fatal_in_strict_mode(installed):
+    installed(BADSPEC)
+    with pytest.raises(InvalidSpecError, match="'aezoo-test-badspec'.*'bad-params-ae'.*AEZOO_STRICT_PLUGINS"):
+        Registry(strict=True).models()
+
+
+def test_list_info_and_plugins_work_beside_faulty_specs_on_the_command_line(installed):
+    pythonpath = installed(TINY, BADSPEC)
+    listed = script("list", pythonpath=pythonpath)
+    assert listed.returncode == 0, listed.stderr
+    names = [row.split()[0] for row in listed.stdout.splitlines()[1:]]
+    assert "good-ae" in names and "tiny-ae" in names and not [n for n in names if n.startswith("bad-")]
+    warned = listed.stderr.splitlines()
+    assert len(warned) == 3 and all(w.startswith("warning: aezoo skipped") for w in warned)
+    assert any(BAD_PARAMS in w for w in warned) and any(BAD_TASK in w for w in warned)
+    info = script("info", "good-ae", pythonpath=pythonpath)
+    assert info.returncode == 0, info.stderr
+    assert "params: 10" in info.stdout
+    shown = script("plugins", "--json", pythonpath=pythonpath)
+    assert shown.returncode == 0, shown.stderr
+    (bad,) = [r for r in json.loads(shown.stdout) if r["distribution"] == BADSPEC]
+    assert bad["ok"] and bad["models"] == ["good-ae"]
+    assert [s.partition(":")[0] for s in bad["skipped"]] == ["bad-params-ae", "bad-task-ae", "bad-kind"]
+    table = script("plugins", pythonpath=pythonpath)
+    (row,) = [r for r in table.stdout.splitlines() if BADSPEC in r]
+    assert row.split()[:5] == ["badspec", BADSPEC, "0.0.1", "partial", "good-ae;"] and "params" in row
+
+
+def test_a_slow_plugin_is_named_and_timed(installed):
+    pythonpath = installed(TINY, SLOW)
+    listed = script("list", pythonpath=pythonpath)
+    assert listed.returncode == 0, listed.stderr
+    assert "slow-ae" in listed.stdout
+    (line,) = listed.stderr.splitlines()
+    assert line.startswith("warning: aezoo plugin 'slow' from 'aezoo-test-slow' took 1.")
+    assert f"over {SLOW_PLUGIN_SECONDS:g} s" in line and "aezoo plugins --timings" in line
+    timed = script("plugins", "--timings", pythonpath=pythonpath)
+    assert timed.returncode == 0, timed.stderr
+    header, first, *rest = [row.split() for row in timed.stdout.splitlines()]
+    assert header == ["PLUGIN", "DISTRIBUTION", "VERSION", "STATUS", "SECONDS", "PROVIDES"]
+    assert first[:4] == ["slow", SLOW, "0.0.1", "ok"] and first[5:] == ["slow", "slow-ae"]
+    assert float(first[4]) >= 1.5
+    (tiny_row,) = [r for r in rest if r[0] == "tiny"]
+    assert float(tiny_row[4]) < SLOW_PLUGIN_SECONDS
+    as_json = script("plugins", "--timings", "--json", pythonpath=pythonpath)
+    records = {r["distribution"]: r for r in json.loads(as_json.stdout)}
+    assert records[SLOW]["seconds"] >= 1.5 and records[TINY]["seconds"] < SLOW_PLUGIN_SECONDS
+    plain = script("plugins", "--json", pythonpath=pythonpath)
+    assert all("seconds" not in r for r in json.loads(plain.stdout))
+
+
+# -- spec validation ------------------------------------------------------------------------------
+BAD_FIELDS = [
+    pytest.param({"params": "many"}, "'params' is 'many', not an integer >= 0", id="params-str"),
+    pytest.param({"params": -1}, "'params' is -1", id="params-negative"),
+    pytest.param({"params": True}, "'params' is True", id="params-bool"),
+    pytest.param({"params": 1.5}, "'params' is 1.5", id="params-float"),
+    pytest.param({"task": "fly"}, "'task' is 'fly', not one of", id="task"),
+    pytest.param({"task": ["denoise"]}, "'task' is ['denoise']", id="task-list"),
+    pytest.param({"family": ""}, "'family' is ''", id="family-empty"),
+    pytest.param({"summary": None}, "'summary' is None", id="summary"),
+    pytest.param({"config": [1]}, "'config' is [1]", id="config-list"),
+    pytest.param({"config": {"x": float("nan")}}, "'config' is not plain JSON", id="config-nan"),
+    pytest.param({"card": {"license": "mit"}}, "'card' is {'license': 'mit'}", id="card-dict"),
+    pytest.param({"card": CardData(license=3)}, "'card.license' is 3", id="card-license"),
+    pytest.param({"card": CardData(license="mit", metrics=(Metric("psnr", "high", "d", "s", "p"),))},
+                 "'card.metrics.psnr.value' is 'high'", id="metric-value"),
+    pytest.param({"recipe": "train it"}, "'recipe' is 'train it'", id="recipe-str"),
+    pytest.param({"recipe": Recipe(step="m:S", dataset="digits", epochs=0, batch_size=8, lr=0.1)},
+                 "'recipe.epochs' is 0", id="recipe-epochs"),
+    pytest.param({"recipe": Recipe(step="m:S", dataset="digits", epochs=1, batch_size=8, lr=float("nan"))},
+                 "'recipe.lr' is nan", id="recipe-lr"),
+    pytest.param({"weights": "org/x"}, "'weights' is 'org/x'", id="weights"),
+]
+
+
+@pytest.mark.parametrize(("fields", "expected"), BAD_FIELDS)
+def test_spec_fields_are_validated_by_type_and_allowed_value(fields, expected):
+    base = dict(name="x-ae", summary="s", task="reconstruct", family="ae", builder="m:f", config={},
+                card=CardData(license="mit"), params=0)
+    with pytest.raises(InvalidSpecError, match="Model spec 'x-ae': field ") as error:
+        ModelSpec(**{**base, **fields}).validate()
+    assert expected in str(error.value)
+    ModelSpec(**base).validate()
+
+
+@pytest.mark.parametrize("name", [5, None, b"x-ae"])
+def test_a_model_name_of_the_wrong_type_is_a_named_error_at_construction(name):
+    with pytest.raises(InvalidSpecError, match="Model name"):
+        spec(name)  # type: ignore[arg-type]
+
+
+def test_every_installed_spec_validates():
+    for model in Registry(strict=True).models():
+        assert model.validate() is model

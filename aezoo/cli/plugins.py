@@ -1,28 +1,63 @@
-"""``aezoo plugins``: what was discovered, from which distribution, and what failed."""
+"""``aezoo plugins``: what was discovered, from which distribution, what failed, and how long each took."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 import click
 
-from ..registry import get_registry
+from ..registry import SLOW_PLUGIN_SECONDS, PluginRecord, get_registry
 from .output import echo_json, echo_table
+
+
+def _status(record: PluginRecord) -> str:
+    if not record.ok:
+        return "broken"
+    return "partial" if record.skipped else "ok"
+
+
+def _provides(record: PluginRecord) -> str:
+    if not record.ok:
+        return record.error
+    provided = ", ".join(record.models + record.datasets) or "-"
+    if record.skipped:
+        provided += "; skipped " + "; ".join(record.skipped)
+    return provided
+
+
+def _as_json(record: PluginRecord, timings: bool) -> dict[str, Any]:
+    data = asdict(record)
+    if not record.skipped:
+        del data["skipped"]
+    if timings:
+        data["seconds"] = round(record.seconds, 4)
+    else:
+        del data["seconds"]
+    return data
 
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def plugins_command(as_json: bool) -> None:
+@click.option(
+    "--timings", is_flag=True,
+    help=f"Show how long each plugin took to import and register, slowest first (over {SLOW_PLUGIN_SECONDS:g} s is slow).",
+)
+def plugins_command(as_json: bool, timings: bool) -> None:
     """List plugins: distribution, version, status, and what each registers (or its error)."""
     records = get_registry().plugins()
+    if timings:
+        records = sorted(records, key=lambda r: -r.seconds)
     if as_json:
-        echo_json([asdict(r) for r in records])
+        echo_json([_as_json(r, timings) for r in records])
         return
+    header = ["PLUGIN", "DISTRIBUTION", "VERSION", "STATUS"] + (["SECONDS"] if timings else []) + ["PROVIDES"]
     echo_table(
-        ["PLUGIN", "DISTRIBUTION", "VERSION", "STATUS", "PROVIDES"],
+        header,
         [
-            [r.name, r.distribution, r.version or "-", "ok" if r.ok else "broken",
-             ", ".join(r.models + r.datasets) if r.ok else r.error]
+            [r.name, r.distribution, r.version or "-", _status(r)]
+            + ([f"{r.seconds:.3f}" + (" slow" if r.seconds > SLOW_PLUGIN_SECONDS else "")] if timings else [])
+            + [_provides(r)]
             for r in records
         ],
     )
