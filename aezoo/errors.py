@@ -98,3 +98,21 @@ class FIDUnavailableError(AezooError):
 
 class UndefinedMetricError(AezooError, ValueError):
     """A metric is undefined for the data given, e.g. ROC AUC with one class present."""
+
+
+class OutputExistsError(AezooError, FileExistsError):
+    """An output path holds a file aezoo did not write (or is a file where a folder is needed); nothing
+    was replaced. ``--overwrite`` (``overwrite=True``) lets aezoo replace it."""
+
+
+class OutputLockedError(AezooError):
+    """Another aezoo run holds the output folder's lock; one run at a time writes to a folder."""
+
+
+class InputIsOutputError(AezooError, ValueError):
+    """An output path is one of the inputs, or two inputs would be written to the same output."""
+
+
+class ResumeMismatchError(TrainingError):
+    """The saved training state was made with other settings (learning rate, batch size, seed, recipe
+    options, config) than this run's, or with weights of other shapes."""

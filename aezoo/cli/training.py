@@ -18,6 +18,10 @@ def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
         click.option("--lr", type=float, help="Learning rate (default: the recipe's)."),
         click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (default: the recipe's)."),
         click.option("--no-resume", is_flag=True, help="Start over even if the output folder holds a training state."),
+        click.option("--force-resume", is_flag=True, help="Resume even if the saved state was made with other "
+                     "settings (lr, batch size, seed, recipe options, config); the card records both."),
+        click.option("--overwrite", is_flag=True, help="Write into an output folder that holds files aezoo did not "
+                     "write, replacing any that have the names of aezoo's outputs (nothing is deleted)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -34,7 +38,8 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 @_common
 @click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
               "'{\"image_size\": 64, \"channels\": 3}'.")
-def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, config) -> None:  # noqa: ANN001
+def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
+                  overwrite, config) -> None:
     """Train NAME from scratch with its recipe; prints the checkpoint folder."""
     import json
 
@@ -47,21 +52,23 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
     if parsed is not None and not isinstance(parsed, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--config")
     model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=device, resume=not no_resume,
-                  config=parsed, **_overrides(seed, lr, batch_size))
+                  config=parsed, overwrite=overwrite, force_resume=force_resume, **_overrides(seed, lr, batch_size))
     _report(model)
 
 
 @click.command("finetune")
 @click.argument("name")
 @_common
-def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume) -> None:  # noqa: ANN001
+def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
+                     overwrite) -> None:
     """Fine-tune NAME (a name, folder or hf:// reference) from its pretrained weights on --data."""
     from ..train import finetune
 
     if data is None:
         raise click.UsageError("finetune needs --data: the data to adapt the model to.")
     model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=device,
-                     resume=not no_resume, **_overrides(seed, lr, batch_size))
+                     resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
+                     **_overrides(seed, lr, batch_size))
     _report(model)
 
 

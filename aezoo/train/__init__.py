@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 from pathlib import Path
@@ -32,6 +33,8 @@ def train(
     resume: bool = True,
     progress: bool | None = None,
     config: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    force_resume: bool = False,
     **overrides: Any,
 ) -> torch.nn.Module:
     """Train ``name`` from scratch with its recipe (overridable: ``lr=``, ``batch_size=``, ``seed=``)
@@ -39,7 +42,11 @@ def train(
     ``output_dir`` (default ``runs/NAME``) as a checkpoint that ``aezoo.load`` reads.
 
     ``config`` overrides keys of the spec's architecture config (e.g. a 64x64 RGB shape); the
-    preprocessing keys it shares (``image_size``, ``channels``) follow it, so the data does too."""
+    preprocessing keys it shares (``image_size``, ``channels``) follow it, so the data does too.
+
+    ``output_dir`` must be new, empty or an aezoo run folder (which resumes); ``overwrite=True``
+    lets aezoo write its files into a folder holding others. A resume with other settings than the
+    saved state's is refused unless ``force_resume=True`` (see docs/training.md)."""
     spec = get_registry().get(name)
     recipe = _recipe(spec, epochs, overrides)
     from .engine import seed_everything
@@ -49,7 +56,8 @@ def train(
     preprocessing = {**spec.preprocessing, **{k: v for k, v in model_config.items() if k in spec.preprocessing}}
     model = build(spec, model_config)
     model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)
-    return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None)
+    return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None,
+                overwrite=overwrite, force_resume=force_resume)
 
 
 def finetune(
@@ -61,16 +69,19 @@ def finetune(
     device: str = "auto",
     resume: bool = True,
     progress: bool | None = None,
+    overwrite: bool = False,
+    force_resume: bool = False,
     **overrides: Any,
 ) -> torch.nn.Module:
     """Start from pretrained weights (a name, folder or ``hf://`` reference) and train on ``data``
-    with the model's recipe; the learning rate defaults to a tenth of the recipe's."""
+    with the model's recipe; the learning rate defaults to a tenth of the recipe's. ``output_dir``,
+    ``overwrite`` and ``force_resume`` are as for ``train``."""
     model = load(name_or_path, device="cpu")
     spec = model.aezoo.spec
     overrides.setdefault("lr", spec.recipe.lr / 10 if spec.recipe else 1e-4)
     recipe = _recipe(spec, epochs, overrides)
     return _run(spec, model.train(), recipe, data, output_dir, device=device, resume=resume, progress=progress,
-                base=str(name_or_path))
+                base=str(name_or_path), overwrite=overwrite, force_resume=force_resume)
 
 
 def _recipe(spec: ModelSpec, epochs: int | None, overrides: dict[str, Any]) -> Recipe:
@@ -82,7 +93,33 @@ def _recipe(spec: ModelSpec, epochs: int | None, overrides: dict[str, Any]) -> R
         raise TrainingError(f"Unknown recipe settings {sorted(unknown)}.", f"Known: {sorted(fields)}.")
     options = {**spec.recipe.options, **overrides.pop("options", {})}
     recipe = dataclasses.replace(spec.recipe, options=options, **overrides)
-    return recipe if epochs is None else dataclasses.replace(recipe, epochs=epochs)
+    recipe = recipe if epochs is None else dataclasses.replace(recipe, epochs=epochs)
+    _check_recipe(recipe)
+    return recipe
+
+
+def _check_recipe(recipe: Recipe) -> None:
+    """The values a user can set, checked before anything is built or read."""
+    def whole(value: Any, low: int, high: int | None = None) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+
+    problems = []
+    if not isinstance(recipe.lr, int | float) or isinstance(recipe.lr, bool) or not math.isfinite(recipe.lr) \
+            or recipe.lr <= 0:
+        problems.append(f"lr {recipe.lr!r} (must be a finite number above 0)")
+    if not whole(recipe.batch_size, 1):
+        problems.append(f"batch_size {recipe.batch_size!r} (must be a whole number from 1)")
+    if not whole(recipe.epochs, 1):
+        problems.append(f"epochs {recipe.epochs!r} (must be a whole number from 1)")
+    if not whole(recipe.seed, 0, MAX_SEED):
+        problems.append(f"seed {recipe.seed!r} (must be a whole number from 0 to {MAX_SEED})")
+    if not isinstance(recipe.options, dict):
+        problems.append("options (must be a dict)")
+    if problems:
+        raise TrainingError(f"Cannot train with {'; '.join(problems)}.", "Fix these settings and run again.")
+
+
+MAX_SEED = 2**32 - 1  # the engine derives per-epoch seeds from it (seed * 100003 + epoch) within 64 bits
 
 
 def _run(
@@ -96,18 +133,54 @@ def _run(
     resume: bool,
     progress: bool | None,
     base: str | None,
+    overwrite: bool = False,
+    force_resume: bool = False,
 ) -> torch.nn.Module:
+    """Checks first, cheapest first, all before the first step: the output folder (claimed and
+    locked), a resume's settings, the device, the data; then the engine runs."""
     from ..data.resolve import resolve_data
-    from .engine import fit
+    from .engine import _distributed, check_resume, fit, run_settings
+    from .output import STATE_DIR, RunFolder
+    from .state import read_settings
 
-    splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
-    target = pick_device(device)
-    step_class = import_object(recipe.step)
-    step = step_class(model.to(target), recipe, target)
     output = Path(output_dir) if output_dir is not None else Path("runs") / spec.name
     loaded = getattr(model, "aezoo", None)
     config = dict(loaded.config if loaded else spec.config)
     checkpoint = CheckpointConfig(spec.name, config, _preprocessing(model, spec))
+    with RunFolder(output, overwrite=overwrite, enabled=_distributed()[0] == 0) as folder:
+        if resume:
+            check_resume(read_settings(output / STATE_DIR), run_settings(recipe, checkpoint), force=force_resume,
+                         output_dir=output)
+        target = _device(device)
+        splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
+        step_class = import_object(recipe.step)
+        step = step_class(model.to(target), recipe, target)
+        fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
+            resume=resume, progress=progress, card=_card_writer(spec, step_class, splits, recipe, target, base),
+            run_folder=folder, force_resume=force_resume)
+    return load(output, device=str(target))
+
+
+def _device(device: str) -> torch.device:
+    """The training device, refused by name when it is not one torch knows or not on this machine."""
+    import torch
+
+    try:
+        target = pick_device(device)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise TrainingError(f"Unknown device {device!r} ({exc}).", "Use cuda, cuda:N, mps, cpu or auto.") from exc
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(target.type, False):
+        raise TrainingError(f"Device {device!r} is not available on this machine.",
+                            "Use --device auto (or cpu) to train on what is here.")
+    if target.type == "cuda" and target.index is not None and target.index >= torch.cuda.device_count():
+        raise TrainingError(f"Device {device!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s).",
+                            "Use --device cuda (the first GPU) or auto.")
+    return target
+
+
+def _card_writer(spec: ModelSpec, step_class: Any, splits: Splits, recipe: Recipe, target: torch.device,
+                 base: str | None) -> Any:
 
     def card(metrics: dict[str, float], result: FitResult) -> str:
         return render_card(
@@ -118,9 +191,7 @@ def _run(
             image=result.artifacts[0] if result.artifacts else None,
         )
 
-    fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
-        resume=resume, progress=progress, card=card)
-    return load(output, device=device)
+    return card
 
 
 def _preprocessing(model: torch.nn.Module, spec: ModelSpec) -> dict[str, Any]:
@@ -140,10 +211,28 @@ def _measured_card(
         for k, v in metrics.items()
     )
     start = f"fine-tuned from {base}" if base else "trained from scratch"
-    training = (
-        f"{start} on {splits.description}; {splits.split}. {result.epochs} epochs, {result.steps} steps of batch "
-        f"{recipe.batch_size} ({result.samples:,} samples), lr {recipe.lr}, seed {recipe.seed}, on {device.type}."
-    )
+    if len(result.parts) > 1:  # resumed with other settings (force_resume): say which epochs had which
+        from .engine import setting_differences
+
+        first = result.parts[0]["settings"]
+        described = []
+        for part in result.parts:
+            a, b = part["epochs"]
+            changed = setting_differences(first, part["settings"])
+            extra = "".join(f", {c.split(' -> ')[0]} {c.split(' -> ')[1]}" for c in changed
+                            if c.split(" ")[0] not in ("lr", "batch_size", "seed"))
+            described.append(f"epochs {a + 1}-{b}: batch {part['settings'].get('batch_size')}, "
+                             f"lr {part['settings'].get('lr')}, seed {part['settings'].get('seed')}{extra}")
+        training = (
+            f"{start} on {splits.description}; {splits.split}. {result.epochs} epochs, {result.steps} steps "
+            f"({result.samples:,} samples), on {device.type}, resumed with other settings (force_resume): "
+            + "; ".join(described) + "."
+        )
+    else:
+        training = (
+            f"{start} on {splits.description}; {splits.split}. {result.epochs} epochs, {result.steps} steps of batch "
+            f"{recipe.batch_size} ({result.samples:,} samples), lr {recipe.lr}, seed {recipe.seed}, on {device.type}."
+        )
     return dataclasses.replace(spec.card, metrics=measured, training_data=training)
 
 

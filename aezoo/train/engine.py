@@ -20,12 +20,14 @@ device sync per ``CHECK_EVERY`` steps, not one per step), so a GPU is never wait
 
 from __future__ import annotations
 
+import json
 import math
 import random
+import shutil
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,16 +36,17 @@ import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ..checkpoint import CheckpointConfig, save_checkpoint
-from ..errors import NonFiniteLossError, TrainingError
+from ..checkpoint import CARD_FILE, CheckpointConfig, atomic_write, save_checkpoint
+from ..errors import NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
 from ..spec import Recipe
+from .output import STATE_DIR, RunFolder
 from .state import load_state, save_state
 from .steps import TrainingStep
 
-STATE_DIR = "training-state"
 CHECK_EVERY = 50  # steps between finiteness checks of the losses (each check is one device sync)
 DEVICE_DATA_LIMIT = 4 * 2**30  # in-memory data up to this many bytes moves to the GPU once
 EVAL_BATCH = 256
+REPORTING_OPTIONS = frozenset({"eval_every", "artifacts"})  # change what is reported, not what is trained
 
 
 @dataclass
@@ -57,6 +60,56 @@ class FitResult:
     samples: int = 0
     seconds: float = 0.0
     artifacts: list[str] = field(default_factory=list)
+    # the settings of each part of the run: one part, unless a resume went on with other settings
+    # (force_resume): [{"epochs": [first, last], "settings": run_settings(...)}, ...]
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_settings(recipe: Recipe, checkpoint: CheckpointConfig) -> dict[str, Any]:
+    """What a resumed run must share with the state it resumes (everything but the epoch count and
+    options that only change reporting), in JSON form as the state stores it."""
+    options = {k: v for k, v in recipe.options.items() if k not in REPORTING_OPTIONS}
+    settings = {"step": recipe.step, "batch_size": recipe.batch_size, "lr": recipe.lr, "seed": recipe.seed,
+                "options": options, "config": checkpoint.config}
+    return json.loads(json.dumps(settings, default=str))
+
+
+def _flat(settings: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(settings, dict) and (not prefix or settings):
+        flat: dict[str, Any] = {}
+        for key, value in settings.items():
+            flat.update(_flat(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
+        return flat
+    return {prefix: settings}
+
+
+def setting_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``["lr 0.01 -> 0.001", "config.latent 4 -> 8", ...]``: what differs between two settings."""
+    before, after = _flat(saved), _flat(current)
+    missing = object()
+    changed = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key, missing), after.get(key, missing)
+        if old != new:
+            shown = ["(unset)" if v is missing else json.dumps(v) for v in (old, new)]
+            changed.append(f"{key} {shown[0]} -> {shown[1]}")
+    return changed
+
+
+def check_resume(saved_run: Any, settings: dict[str, Any], *, force: bool, output_dir: Path) -> list[str]:
+    """Refuse (``ResumeMismatchError``, the differences listed) to resume a state made with other
+    settings, unless ``force``; returns the differences. States written before settings were
+    recorded have none to compare (``saved_run`` None)."""
+    if not isinstance(saved_run, dict) or not isinstance(saved_run.get("settings"), dict):
+        return []
+    changed = setting_differences(saved_run["settings"], settings)
+    if changed and not force:
+        raise ResumeMismatchError(
+            f"{output_dir} holds a training state made with other settings: {'; '.join(changed)}.",
+            "Run with the saved settings to resume, pass --force-resume (force_resume=True) to go on with the new "
+            "ones (the card records both), or --no-resume (resume=False) to start over.",
+        )
+    return changed
 
 
 def _distributed() -> tuple[int, int]:
@@ -154,32 +207,55 @@ def fit(
     resume: bool = True,
     progress: bool | None = None,
     card: Any = None,
+    overwrite: bool = False,
+    force_resume: bool = False,
+    run_folder: RunFolder | None = None,
 ) -> FitResult:
     """Train ``step.model`` for ``epochs`` (the recipe's by default) and write ``output_dir``.
 
     ``card`` is a callable ``(metrics, result) -> README markdown`` for the final folder.
     State is saved after every epoch under ``output_dir/training-state``; with ``resume`` a run
-    continues from there. A non-finite loss stops the run with ``NonFiniteLossError``; the last
-    good state stays on disk.
+    continues from there, if it was made with the same settings (``run_settings``), or with
+    ``force_resume`` whatever they were (``result.parts`` then holds both). A non-finite loss stops
+    the run with ``NonFiniteLossError``; the last good state stays on disk.
+
+    ``output_dir`` is claimed first (``RunFolder``: locked, and refused if it holds files aezoo did
+    not write, unless ``overwrite``), unless the caller passes the ``run_folder`` it already holds.
+    Every check happens before the first step.
     """
     output_dir = Path(output_dir)
     epochs = recipe.epochs if epochs is None else epochs
     eval_every = max(1, int(recipe.options.get("eval_every", 1)))
     rank, world = _distributed()
     model, device = step.model, step.device
-    with _global_state(device):
-        seed_everything(recipe.seed)
-        step.prepare(train_data)  # before a resume restores the state, which then wins
-        result = FitResult(metrics={})
+    settings = run_settings(recipe, checkpoint)
+    claim = nullcontext(run_folder) if run_folder is not None else RunFolder(output_dir, overwrite=overwrite,
+                                                                             enabled=rank == 0)
+    with claim as folder, _global_state(device):
+        result = FitResult(metrics={}, parts=[{"epochs": [0, 0], "settings": settings}])
         start_epoch = 0
         state_dir = output_dir / STATE_DIR
-        if resume and (state := load_state(state_dir)) is not None:
-            start_epoch = _restore(step, state, result)
-            if start_epoch >= epochs:
+        state = load_state(state_dir) if resume else None
+        if state is not None:
+            changed = check_resume(state.get("run"), settings, force=force_resume, output_dir=output_dir)
+            _check_state_fits(step, state, state_dir)
+            done = _progress_of(state, state_dir)
+            if done >= epochs:
                 raise TrainingError(
-                    f"Nothing to train: {output_dir} already has {start_epoch} of {epochs} epochs.",
+                    f"Nothing to train: {output_dir} already has {done} of {epochs} epochs.",
                     "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
                 )
+        seed_everything(recipe.seed)
+        step.prepare(train_data)  # before a resume restores the state, which then wins
+        if state is not None:
+            start_epoch = _restore(step, state, result, state_dir)
+            saved_parts = (state.get("run") or {}).get("parts")
+            if isinstance(saved_parts, list) and saved_parts:
+                result.parts = [dict(p) for p in saved_parts]
+                if changed:
+                    result.parts.append({"epochs": [start_epoch, start_epoch], "settings": settings})
+            else:  # a state from before settings were recorded: credit the run to today's settings
+                result.parts[0]["epochs"] = [0, start_epoch]
         if progress is None:
             progress = sys.stderr.isatty() and rank == 0
         if world > 1:
@@ -223,16 +299,31 @@ def fit(
                     shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
                     print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
             result.epochs = epoch + 1
+            result.parts[-1]["epochs"][1] = epoch + 1
             result.seconds = seconds_before + time.perf_counter() - started
             if rank == 0:
                 save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
         if rank == 0:
-            plain = unwrap(model)
-            save_checkpoint(output_dir, plain, checkpoint)
-            result.artifacts = step.write_artifacts(output_dir, test_data)
-            if card is not None:
-                (output_dir / "README.md").write_text(card(result.metrics, result), encoding="utf-8")
+            _write_outputs(folder, step, checkpoint, test_data, result, card)
     return result
+
+
+def _write_outputs(folder: RunFolder, step: TrainingStep, checkpoint: CheckpointConfig, test_data: Any,
+                   result: FitResult, card: Any) -> None:
+    """The checkpoint, the card's images and the card, written into a staging folder and then moved
+    into the output folder one file at a time (each replaces only a file aezoo wrote)."""
+    staged = folder.staging()
+    try:
+        save_checkpoint(staged, unwrap(step.model), checkpoint)
+        result.artifacts = step.write_artifacts(staged, test_data)
+        if card is not None:
+            atomic_write(staged / CARD_FILE, card(result.metrics, result).encode())
+        folder.publish(staged)
+    except OutputExistsError:
+        raise  # the staged files are kept for the user, as the message says
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
 
 
 @contextmanager
@@ -299,18 +390,56 @@ def _capture(step: TrainingStep, result: FitResult) -> dict[str, Any]:
                 **({"cuda": torch.cuda.get_rng_state(step.device)} if step.device.type == "cuda" else {})},
         "progress": {"epoch": result.epochs, "steps": result.steps, "samples": result.samples,
                      "seconds": result.seconds, "history": result.history, "metrics": result.metrics},
+        "run": {"settings": result.parts[-1]["settings"], "parts": result.parts},
     }
 
 
-def _restore(step: TrainingStep, state: dict[str, Any], result: FitResult) -> int:
-    unwrap(step.model).load_state_dict(state["model"])
-    for name, optimizer in step.optimizers.items():
-        optimizer.load_state_dict(state["optimizers"][name])
-    torch.set_rng_state(state["rng"]["torch"])
-    if "cuda" in state["rng"] and step.device.type == "cuda":
-        torch.cuda.set_rng_state(state["rng"]["cuda"], step.device)
-    random.setstate((3, tuple(state["rng"]["python"]), None))
-    done = state["progress"]
-    result.epochs, result.steps, result.samples = done["epoch"], done["steps"], done["samples"]
-    result.seconds, result.history, result.metrics = done["seconds"], done["history"], done["metrics"]
-    return int(done["epoch"])
+def _unusable_state(state_dir: Path, exc: BaseException) -> TrainingError:
+    return TrainingError(
+        f"The training state in {state_dir} is not one this aezoo can resume ({type(exc).__name__}: {exc}).",
+        "Start over with --no-resume (resume=False), or use another output folder.",
+    )
+
+
+def _progress_of(state: dict[str, Any], state_dir: Path) -> int:
+    try:
+        return int(state["progress"]["epoch"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unusable_state(state_dir, exc) from exc
+
+
+def _check_state_fits(step: TrainingStep, state: dict[str, Any], state_dir: Path) -> None:
+    """The saved weights must have the names and shapes of the model built now; no setting (not
+    even force_resume) carries weights over to another architecture."""
+    saved = state.get("model")
+    if not isinstance(saved, dict) or not all(torch.is_tensor(v) for v in saved.values()):
+        raise _unusable_state(state_dir, TypeError("no weights"))
+    expected = {k: tuple(v.shape) for k, v in unwrap(step.model).state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in saved.items()}
+    if expected != found:
+        differing = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+        shown = ", ".join(f"{k} {list(found[k]) if k in found else '(none)'} -> "
+                          f"{list(expected[k]) if k in expected else '(none)'}" for k in differing[:3])
+        raise ResumeMismatchError(
+            f"The training state in {state_dir} holds weights of other shapes than the model built now "
+            f"({len(differing)} differ: {shown}{', ...' if len(differing) > 3 else ''}).",
+            "The architecture changed (--config), which no resume can carry over: start over with --no-resume "
+            "(resume=False) or use another output folder.",
+        )
+
+
+def _restore(step: TrainingStep, state: dict[str, Any], result: FitResult, state_dir: Path) -> int:
+    try:
+        unwrap(step.model).load_state_dict(state["model"])
+        for name, optimizer in step.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and step.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], step.device)
+        random.setstate((3, tuple(state["rng"]["python"]), None))
+        done = state["progress"]
+        result.epochs, result.steps, result.samples = done["epoch"], done["steps"], done["samples"]
+        result.seconds, result.history, result.metrics = done["seconds"], done["history"], done["metrics"]
+        return int(done["epoch"])
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise _unusable_state(state_dir, exc) from exc

@@ -7,6 +7,7 @@ a run killed at any moment leaves the previous state intact and resumable.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     import torch
 
 LATEST = "latest"
+STATE_FILES = frozenset({"state.json", "state.safetensors"})
+_STATE_NAME = re.compile(r"epoch-\d{4,}")
+
+
+def is_state_folder(path: Path) -> bool:
+    """A folder aezoo wrote as one training state: named ``epoch-NNNN``, holding its two files and
+    nothing else. Only such folders are ever replaced or removed."""
+    if not _STATE_NAME.fullmatch(path.name) or path.is_symlink() or not path.is_dir():
+        return False
+    names = {p.name for p in path.iterdir()}
+    return bool(names) and names <= STATE_FILES
 
 
 def flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -52,7 +64,8 @@ def unflatten(doc: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 def save_state(folder: Path, name: str, state: dict[str, Any], *, durable: bool = True) -> Path:
     """Write ``state`` (nested dicts of tensors and JSON values) as ``folder/name/``, then point
-    ``folder/latest`` at it and remove older states. ``durable=False`` skips the fsyncs: for the
+    ``folder/latest`` at it and remove older states (only folders aezoo wrote as states: anything
+    else in ``folder`` is left as it is). ``durable=False`` skips the fsyncs: for the
     states between epochs, which the next one replaces (a crash loses at most the epochs since the
     last durable state, never its consistency: ``latest`` moves only after the state is complete)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,13 +77,39 @@ def save_state(folder: Path, name: str, state: dict[str, Any], *, durable: bool 
     skeleton = flatten(state, "s", tensors)
     save_tensors(tensors, tmp / "state.safetensors", durable=durable)
     atomic_write(tmp / "state.json", json.dumps(skeleton).encode(), durable=durable)
-    shutil.rmtree(target, ignore_errors=True)
+    if target.exists() or target.is_symlink():
+        if not is_state_folder(target):
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise TrainingError(
+                f"{target} is in the way of the training state and was not written by aezoo.",
+                "Move it out of the training-state folder, or use another output folder.",
+            )
+        shutil.rmtree(target)
     tmp.rename(target)
     atomic_write(folder / LATEST, name.encode(), durable=durable)
     for old in folder.iterdir():
-        if old.is_dir() and old.name != name and not old.name.startswith("."):
+        if old.name != name and is_state_folder(old):
             shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def read_settings(folder: Path) -> dict[str, Any] | None:
+    """The ``run`` entry (settings of the run, no tensors) of the state ``folder/latest`` points at,
+    read from its JSON alone; None when there is no state or it predates recorded settings."""
+    pointer = folder / LATEST
+    if not pointer.is_file():
+        return None
+    try:
+        skeleton = json.loads((folder / pointer.read_text().strip() / "state.json").read_text())
+        for key, value in skeleton["__dict__"]:
+            if key == "run":
+                return unflatten(value, {})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(
+            f"Training state in {folder} is unreadable ({type(exc).__name__}: {exc}).",
+            f"Delete {folder} to start over (--no-resume), or restore it.",
+        ) from exc
+    return None
 
 
 def load_state(folder: Path) -> dict[str, Any] | None:
