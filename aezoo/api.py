@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import hub
 from .card import read_card
-from .checkpoint import CARD_FILE, WEIGHTS_FILE, CheckpointConfig, read_config
+from .checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, read_config
 from .errors import CheckpointError, InvalidSpecError, ModelNotFoundError, WeightsUnavailableError
 from .registry import get_registry
 from .spec import CardData, ModelSpec
@@ -143,7 +143,8 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
         model.aezoo = ModelInfo(spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
         return model.to(pick_device(device)).eval()
 
-    from .checkpoint import load_weights
+    from .checkpoint import check_layout, load_weights
+    from .safetensors_header import read_header
 
     folder = resolve(ref, force=force_download)
     checkpoint: CheckpointConfig = read_config(folder)
@@ -151,8 +152,94 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}.", "Restore or re-download the checkpoint.")
-    model = build(spec, checkpoint.config)
+    # Nothing is allocated until the config is known to fit the weights: the header (read without
+    # any tensor) is compared with the module built on the meta device, which holds no storage.
+    header = read_header(weights)
+    check_config_types(spec, checkpoint.config, folder / CONFIG_FILE)
+    expected = expected_layout_of(spec, checkpoint.config, folder / CONFIG_FILE)
+    if expected is not None:
+        check_layout(expected, header, weights)
+    model = _build_from_checkpoint(spec, checkpoint.config, folder / CONFIG_FILE)
     load_weights(model, weights)
     card = read_card(folder / CARD_FILE)
     model.aezoo = ModelInfo(spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
     return model.to(pick_device(device)).eval()
+
+
+_JSON_KINDS: list[tuple[type | tuple[type, ...], str]] = [
+    (bool, "true or false"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    ((list, tuple), "a list"),
+    (dict, "an object"),
+]
+
+
+def _kind(value: Any) -> str | None:
+    for types, name in _JSON_KINDS:
+        if isinstance(value, types):
+            return name
+    return None
+
+
+def check_config_types(spec: ModelSpec, config: dict[str, Any], path: Path) -> None:
+    """Every value in a checkpoint's config must have the JSON type of the spec's own value for
+    that key (an integer may stand for a number); a key the spec does not set is left to the builder."""
+    for key, value in config.items():
+        if key not in spec.config or spec.config[key] is None:
+            continue
+        wanted = _kind(spec.config[key])
+        got = _kind(value)
+        if wanted is None or got == wanted or (wanted == "a number" and got == "an integer"):
+            continue
+        shown = repr(value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        raise CheckpointError(
+            f"{path}: config value {key!r} is {shown} ({got or type(value).__name__}), "
+            f"but {spec.name} expects {wanted} (like {spec.config[key]!r}).",
+            "Fix config.json, or load the checkpoint with the config.json it was saved with.",
+        )
+
+
+def _call_builder(spec: ModelSpec, config: dict[str, Any], path: Path) -> torch.nn.Module:
+    try:
+        return build(spec, config)
+    except (CheckpointError, InvalidSpecError):
+        raise
+    except (TypeError, ValueError, RuntimeError, OverflowError, MemoryError, IndexError, KeyError) as exc:
+        raise CheckpointError(
+            f"{path}: {spec.name} cannot be built with this config ({type(exc).__name__}: {exc}).",
+            "Fix config.json, or load the checkpoint with the config.json it was saved with.",
+        ) from exc
+
+
+def expected_layout_of(
+    spec: ModelSpec, config: dict[str, Any], path: Path
+) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    """The state-dict names, shapes and dtypes ``config`` would give, learnt by building the module
+    on the meta device (no memory is allocated, however large the config asks it to be). None
+    when the builder cannot run on the meta device (it then is checked after the real build)."""
+    import torch
+
+    from .checkpoint import expected_layout
+
+    try:
+        with torch.device("meta"):
+            module = _call_builder(spec, config, path)
+    except CheckpointError as exc:
+        if _meta_unsupported(exc.__cause__):
+            return None
+        raise
+    except NotImplementedError:
+        return None
+    return expected_layout(module)
+
+
+def _meta_unsupported(exc: BaseException | None) -> bool:
+    return isinstance(exc, (NotImplementedError, RuntimeError)) and "meta" in str(exc).lower()
+
+
+def _build_from_checkpoint(spec: ModelSpec, config: dict[str, Any], path: Path) -> torch.nn.Module:
+    return _call_builder(spec, config, path)

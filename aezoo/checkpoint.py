@@ -142,11 +142,14 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path} could not be read: {exc}.", "Download it again or re-save it.") from exc
 
 
-def load_weights(model: torch.nn.Module, path: Path) -> None:
-    """Load ``path`` into ``model`` strictly; mismatches are listed before any tensor is read."""
-    path = Path(path)
-    header = read_header(path)
-    expected = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()}
+def expected_layout(model: torch.nn.Module) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, dtype) of a module's state dict; works on a module built on the meta device."""
+    return {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()}
+
+
+def check_layout(expected: dict[str, tuple[tuple[int, ...], str]], header: dict[str, Any], path: Path) -> None:
+    """Raise ``IncompatibleWeightsError`` listing every name, shape or dtype the header does not share
+    with ``expected`` (from ``expected_layout``); nothing is read or allocated."""
     found = {k: (info.shape, _DTYPES.get(info.dtype, info.dtype)) for k, info in header.items()}
     missing = sorted(expected.keys() - found.keys())
     unexpected = sorted(found.keys() - expected.keys())
@@ -158,13 +161,26 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
     if missing or unexpected or mismatched:
         parts = []
         if missing:
-            parts.append(f"missing {missing}")
+            parts.append(f"missing {_short(missing)}")
         if unexpected:
-            parts.append(f"unexpected {unexpected}")
+            parts.append(f"unexpected {_short(unexpected)}")
         if mismatched:
-            parts.append(f"mismatched {mismatched}")
+            parts.append(f"mismatched {_short(mismatched)}")
         raise IncompatibleWeightsError(
             f"{path} does not fit the model: " + "; ".join(parts) + ".",
             "Load it with the config.json it was saved with, or pick the model it was trained for.",
         )
+
+
+def _short(items: list[str], limit: int = 20) -> str:
+    """A list for a one-line message: at most ``limit`` items, then how many more."""
+    if len(items) <= limit:
+        return str(items)
+    return str(items[:limit])[:-1] + f", ... and {len(items) - limit} more]"
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load ``path`` into ``model`` strictly; mismatches are listed before any tensor is read."""
+    path = Path(path)
+    check_layout(expected_layout(model), read_header(path), path)
     model.load_state_dict(load_tensors(path), strict=True)

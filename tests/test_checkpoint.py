@@ -501,3 +501,85 @@ def test_tied_weights_save_and_load_strictly(tmp_path):
     load_weights(fresh, tmp_path / "model.safetensors")
     assert torch.equal(fresh.encoder.weight, model.encoder.weight)
     assert fresh.decoder.weight is fresh.encoder.weight
+
+
+# --- the config is checked against the header before any module is built (issue 10, item 6) ------
+
+HUGE = """
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import torch
+from aezoo import registry
+from aezoo_test_tiny import plugin
+reg = registry.Registry(autoload=False)
+reg.register(plugin, "tiny", distribution="aezoo-test-tiny")
+registry.set_registry(reg)
+import aezoo
+from aezoo.errors import IncompatibleWeightsError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    aezoo.load(Path(sys.argv[1]), device="cpu")
+    outcome = "loaded"
+except IncompatibleWeightsError as exc:
+    outcome = str(exc)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"outcome": outcome, "grew_kib": after - before}))
+"""
+
+
+def _set_config(folder: Path, **values) -> None:
+    doc = json.loads((folder / CONFIG_FILE).read_text())
+    doc["config"].update(values)
+    (folder / CONFIG_FILE).write_text(json.dumps(doc))
+
+
+def test_a_huge_config_is_refused_before_anything_is_allocated(tiny_checkpoint):
+    """latent=10**7 would need 1.28 GB of parameters; the load is refused with the process having
+    grown by far less, because the model is built on the meta device and compared with the header."""
+    import subprocess
+    import sys
+
+    from tests.conftest import DISTRIBUTIONS, python_env
+
+    _set_config(tiny_checkpoint, latent=10**7)
+    result = subprocess.run(
+        [sys.executable, "-c", HUGE, str(tiny_checkpoint), str(DISTRIBUTIONS / "aezoo-test-tiny" / "src")],
+        env=python_env(OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300, check=True,
+    )
+    report = json.loads(result.stdout)
+    assert "mismatched" in report["outcome"] and "vs model float32[10000000, 16]" in report["outcome"]
+    assert report["grew_kib"] < 200 * 1024, report
+
+
+def test_meta_build_needs_no_memory_for_a_huge_model(tiny_registry, tmp_path):
+    from aezoo.api import expected_layout_of
+
+    layout = expected_layout_of(aezoo.info("tiny-ae"), {"features": 16, "latent": 10**12}, tmp_path / CONFIG_FILE)
+    assert layout["encoder.weight"] == ((10**12, 16), "float32")
+
+
+WRONG_TYPES = [
+    pytest.param({"latent": "4"}, "config value 'latent' is '4' (a string), but tiny-ae expects an integer", id="str"),
+    pytest.param({"latent": 4.5}, "config value 'latent' is 4.5 (a number), but tiny-ae expects an integer", id="float"),
+    pytest.param({"features": True}, "'features' is True (true or false), but tiny-ae expects an integer", id="bool"),
+    pytest.param({"features": [16]}, "'features' is [16] (a list), but tiny-ae expects an integer", id="list"),
+    pytest.param({"latent": None}, "'latent' is None (NoneType)", id="null"),
+]
+
+
+@pytest.mark.parametrize(("values", "message"), WRONG_TYPES)
+def test_config_values_of_the_wrong_type_are_named(values, message, tiny_checkpoint):
+    _set_config(tiny_checkpoint, **values)
+    with pytest.raises(CheckpointError) as caught:
+        aezoo.load(tiny_checkpoint, device="cpu")
+    assert type(caught.value) is CheckpointError
+    assert message in str(caught.value) and str(tiny_checkpoint / CONFIG_FILE) in str(caught.value)
+    assert "Fix config.json" in caught.value.hint
+
+
+@pytest.mark.parametrize(("values", "what"), [({"latent": -1}, "RuntimeError"), ({"surprise": 1}, "does not fit")])
+def test_a_config_the_builder_refuses_is_a_checkpoint_error(values, what, tiny_checkpoint):
+    _set_config(tiny_checkpoint, **values)
+    with pytest.raises(CheckpointError, match=what):
+        aezoo.load(tiny_checkpoint, device="cpu")
