@@ -221,7 +221,8 @@ def _measured_card(
             changed = setting_differences(first, part["settings"])
             extra = "".join(f", {c.split(' -> ')[0]} {c.split(' -> ')[1]}" for c in changed
                             if c.split(" ")[0] not in ("lr", "batch_size", "seed"))
-            described.append(f"epochs {a + 1}-{b}: batch {part['settings'].get('batch_size')}, "
+            span = f"epochs {a + 1}-{b}" if b > a + 1 else f"epoch {b}"
+            described.append(f"{span}: batch {part['settings'].get('batch_size')}, "
                              f"lr {part['settings'].get('lr')}, seed {part['settings'].get('seed')}{extra}")
         training = (
             f"{start} on {splits.description}; {splits.split}. {result.epochs} epochs, {result.steps} steps "

@@ -88,6 +88,7 @@ class RunFolder:
         self.enabled = enabled
         self._lock: Any = None
         self._created = False
+        self._lock_existed = True
         self._files: dict[str, str] = {}
 
     # ---- claiming ---------------------------------------------------------------------------------------
@@ -96,15 +97,18 @@ class RunFolder:
         if not self.enabled:
             return self
         self._check_path()
-        if not self.path.exists():
+        if self.path.exists():
+            self._check_contents()  # a refused folder gets no lock file either
+        else:
             self.path.mkdir(parents=True)
             self._created = True
+        self._lock_existed = (self.path / LOCK).exists()
         self._acquire()
         try:
-            self._check_contents()
+            self._check_contents()  # again, now that no other run can change it
             atomic_write(self.path / RECORD, self._record_bytes())
         except BaseException:
-            self._release(failed=True)
+            self._release(failed=True, claimed=False)
             raise
         return self
 
@@ -173,13 +177,18 @@ class RunFolder:
     def _record_bytes(self) -> bytes:
         return (json.dumps({"aezoo_run": 1, "files": dict(sorted(self._files.items()))}, indent=2) + "\n").encode()
 
-    def _release(self, *, failed: bool) -> None:
+    def _release(self, *, failed: bool, claimed: bool = True) -> None:
+        """Unlock; after a failure that wrote nothing, leave the folder as it was found (a folder
+        this run created is removed again, a lock file it created too)."""
         try:
             if failed and self._created and set(os.listdir(self.path)) <= {LOCK, RECORD}:
-                (self.path / RECORD).unlink(missing_ok=True)  # nothing was written: leave no trace
+                (self.path / RECORD).unlink(missing_ok=True)
                 self._unlock()
                 (self.path / LOCK).unlink(missing_ok=True)
                 self.path.rmdir()
+            elif not claimed and not self._lock_existed:
+                self._unlock()
+                (self.path / LOCK).unlink(missing_ok=True)
         except OSError:
             pass
         finally:
