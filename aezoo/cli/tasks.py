@@ -1,13 +1,81 @@
-"""``aezoo evaluate``, ``sample``, ``denoise`` and ``score``: using models for their task (imports torch)."""
+"""``aezoo evaluate``, ``sample``, ``denoise`` and ``score``: using models for their task (imports torch).
+
+What they write: an input is never an output (compared by real path, so links count), an existing
+file is replaced only with ``--overwrite``, and each output is written to a temporary name beside
+it and moved into place, so a reader never sees half a file. All of this is checked before the
+model is loaded.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
 
-from ..errors import TaskNotSupportedError
+from ..errors import InputIsOutputError, OutputExistsError, TaskNotSupportedError
 from .output import echo_json
+
+OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _check_outputs(outputs: Iterable[Path], inputs: Iterable[Path], overwrite: bool) -> None:
+    """Refuse an output that is an input (even with --overwrite) or, without --overwrite, one that exists."""
+    sources = {_real(p): p for p in inputs}
+    outputs = list(outputs)
+    for output in outputs:
+        if _real(output) in sources:
+            raise InputIsOutputError(
+                f"The output {output} is the input {sources[_real(output)]}; aezoo never replaces an input.",
+                "Write the output somewhere else (-o).",
+            )
+        if output.is_dir():
+            raise OutputExistsError(f"The output {output} is a folder.", "Name a file for the output (-o).")
+    existing = [str(o) for o in outputs if os.path.lexists(o)]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
+        raise OutputExistsError(f"{shown} already exist{'s' if len(existing) == 1 else ''}.",
+                                "Pass --overwrite to replace, or write somewhere else (-o).")
+
+
+def _write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
+    """Write ``path`` through ``writer(temporary path)`` (same folder, same suffix) and move it into
+    place; without ``overwrite`` a file that appeared meanwhile is not replaced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        if overwrite:
+            os.replace(tmp, path)
+            return path
+        try:
+            os.link(tmp, path)  # fails if path exists: no check-then-write race
+        except FileExistsError:
+            raise OutputExistsError(f"{path} appeared while aezoo was writing it.",
+                                    "Pass --overwrite to replace it, or write somewhere else (-o).") from None
+        except OSError:  # a file system without hard links
+            if os.path.lexists(path):
+                raise OutputExistsError(f"{path} appeared while aezoo was writing it.",
+                                        "Pass --overwrite to replace it, or write somewhere else (-o).") from None
+            os.replace(tmp, path)
+        return path
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _load_for(name: str, method: str, device: str):  # noqa: ANN202
@@ -50,12 +118,17 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="samples.png", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-def sample_command(name: str, count: int, output: Path, seed: int, device: str) -> None:
+@OVERWRITE
+def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool) -> None:
     """Draw -n samples from a generative model and save them as one PNG grid."""
     from ..images import save_grid
 
+    if output.suffix.lower() != ".png":
+        raise click.BadParameter(f"{output} must end in .png: the grid is a PNG image.", param_hint="-o")
+    _check_outputs([output], [], overwrite)
     model = _load_for(name, "sample", device)
-    click.echo(str(save_grid(model.sample(count, seed=seed).cpu(), output)))
+    images = model.sample(count, seed=seed).cpu()
+    click.echo(str(_write(output, lambda tmp: save_grid(images, tmp), overwrite=overwrite)))
 
 
 @click.command("denoise")
@@ -63,15 +136,33 @@ def sample_command(name: str, count: int, output: Path, seed: int, device: str) 
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--device", default="auto", show_default=True)
-def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str) -> None:
-    """Denoise IMAGES with NAME; writes one PNG per image into -o and prints each path."""
+@OVERWRITE
+def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str, overwrite: bool) -> None:
+    """Denoise IMAGES with NAME; writes one PNG per image into -o (named after the image: a.jpg
+    becomes a.png) and prints each path. Two images that would get one name are refused."""
     from ..images import read_images, save_image
 
+    if output.exists() and not output.is_dir():
+        raise OutputExistsError(f"The output folder {output} is a file.", "Name a folder for the outputs (-o).")
+    unique: dict[str, Path] = {}
+    for path in images:  # the same file named twice is denoised once
+        unique.setdefault(_real(path), path)
+    images = tuple(unique.values())
+    targets: dict[Path, Path] = {}
+    for path in images:
+        target = output / f"{path.stem}.png"
+        if target in targets:
+            raise InputIsOutputError(
+                f"{targets[target]} and {path} would both be written to {target}.",
+                "Denoise images with the same name into separate folders (-o), or rename one.",
+            )
+        targets[target] = path
+    _check_outputs(targets, images, overwrite)
     model = _load_for(name, "denoise", device)
     prep = model.aezoo.preprocessing
     batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1))
-    for path, restored in zip(images, model.denoise(batch).cpu()):
-        click.echo(str(save_image(restored, output / f"{path.stem}.png")))
+    for target, restored in zip(targets, model.denoise(batch).cpu()):
+        click.echo(str(_write(target, lambda tmp, image=restored: save_image(image, tmp), overwrite=overwrite)))
 
 
 @click.command("score")
@@ -79,16 +170,17 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output CSV.")
 @click.option("--device", default="auto", show_default=True)
-def score_command(name: str, table: Path, output: Path, device: str) -> None:
+@OVERWRITE
+def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool) -> None:
     """Score each row of a CSV with an anomaly detector; writes score and is_anomaly columns."""
     from ..data import require
 
     pandas = require("pandas", "pandas", "csv")
+    _check_outputs([output], [table], overwrite)
     model = _load_for(name, "decision_function", device)
     frame = pandas.read_csv(table)
     result = pandas.DataFrame({"score": model.decision_function(frame), "is_anomaly": model.predict(frame)})
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(output, index_label="row")
+    _write(output, lambda tmp: result.to_csv(tmp, index_label="row"), overwrite=overwrite)
     flagged = int(result["is_anomaly"].sum())
     click.echo(f"{flagged} of {len(result)} rows flagged (threshold {float(model.threshold_):.4g})", err=True)
     click.echo(str(output))
