@@ -136,8 +136,8 @@ def _run(
     overwrite: bool = False,
     force_resume: bool = False,
 ) -> torch.nn.Module:
-    """Checks first, cheapest first, all before the first step: the output folder (claimed and
-    locked), a resume's settings, the device, the data; then the engine runs."""
+    """Checks first, cheapest first, all before the first step: the device, the output folder
+    (claimed and locked), a resume's settings, the data; then the engine runs."""
     from ..data.resolve import resolve_data
     from .engine import _distributed, check_resume, fit, run_settings
     from .output import STATE_DIR, RunFolder
@@ -147,11 +147,11 @@ def _run(
     loaded = getattr(model, "aezoo", None)
     config = dict(loaded.config if loaded else spec.config)
     checkpoint = CheckpointConfig(spec.name, config, _preprocessing(model, spec))
+    target = _device(device)
     with RunFolder(output, overwrite=overwrite, enabled=_distributed()[0] == 0) as folder:
         if resume:
             check_resume(read_settings(output / STATE_DIR), run_settings(recipe, checkpoint), force=force_resume,
                          output_dir=output)
-        target = _device(device)
         splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
         step_class = import_object(recipe.step)
         step = step_class(model.to(target), recipe, target)
