@@ -116,3 +116,17 @@ class InputIsOutputError(AezooError, ValueError):
 class ResumeMismatchError(TrainingError):
     """The saved training state was made with other settings (learning rate, batch size, seed, recipe
     options, config) than this run's, or with weights of other shapes."""
+
+
+class InvalidInputError(AezooError, ValueError):
+    """Data given to a model's task method (denoise, encode, reconstruct ...) cannot be used:
+    the wrong shape, or values that are NaN or infinite."""
+
+
+class InputTypeError(InvalidInputError, TypeError):
+    """Data given to a model's task method is not of a usable type (e.g. not a float tensor)."""
+
+
+class ImageReadError(DatasetUnavailableError):
+    """An image file cannot be decoded: unreadable, of an unsupported mode, or larger than Pillow's
+    decompression-bomb limit."""

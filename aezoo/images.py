@@ -44,22 +44,19 @@ def save_image(image: torch.Tensor, path: Path) -> Path:
 
 def read_images(paths: list[Path] | tuple[Path, ...], *, image_size: int | None, channels: int) -> torch.Tensor:
     """Read image files as one (N, C, H, W) float batch in [0, 1], resized to ``image_size``."""
-    import numpy
     import torch
-    from PIL import Image, UnidentifiedImageError
 
     from .data.faces import fit_images
-    from .errors import DatasetUnavailableError
+    from .data.images import decode_image
 
     tensors = []
     for path in paths:
-        try:
-            with Image.open(path) as picture:
-                array = numpy.asarray(picture.convert("L" if channels == 1 else "RGB"), dtype=numpy.float32) / 255.0
-        except (OSError, UnidentifiedImageError) as exc:
-            raise DatasetUnavailableError(f"Cannot read image {path}: {exc}.", "Pass PNG or JPEG files.") from exc
-        tensor = torch.from_numpy(array)
+        # 16-bit gray is scaled by 65535, unsupported modes and decompression bombs are refused by
+        # name (ImageReadError); fit_images converts gray and colour to the model's channels.
+        tensor = torch.from_numpy(decode_image(path))
         tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
         size = image_size or tensor.shape[-1]
         tensors.append(fit_images(tensor.unsqueeze(0), size, channels)[0])
+    if not tensors:
+        return torch.empty((0, channels, image_size or 0, image_size or 0))
     return torch.stack(tensors)

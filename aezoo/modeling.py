@@ -34,17 +34,33 @@ def inference(module: nn.Module, *, deterministic: bool = False) -> Iterator[Non
 def image_batch(module: nn.Module, images: torch.Tensor, caller: str) -> tuple[torch.Tensor, bool]:
     """Check float images against ``module.image_shape`` (C, H, W); grayscale may come as (N, H, W).
     Returns the (N, C, H, W) batch on the module's device and dtype, and whether a channel axis
-    was added (so the caller can give back the shape it was given)."""
+    was added (so the caller can give back the shape it was given).
+
+    NaN or infinite pixels are refused (``InvalidInputError``): a model would only pass them on.
+    An empty batch (N = 0) is valid; task methods give back an empty result for it."""
+    from .errors import InputTypeError, InvalidInputError
+
     channels, height, width = module.image_shape
     if not torch.is_tensor(images) or not images.is_floating_point():
-        raise TypeError(f"{caller}() takes a float tensor of images in [0, 1].")
+        what = f"a {images.dtype} tensor" if torch.is_tensor(images) else type(images).__name__
+        raise InputTypeError(
+            f"{caller}() takes a float tensor of images in [0, 1], got {what}.",
+            "Convert it first, e.g. images.float() / 255 for 8-bit pixels.",
+        )
     squeeze = images.dim() == 3 and channels == 1
     batch = images.unsqueeze(1) if squeeze else images
     if batch.dim() != 4 or tuple(batch.shape[1:]) != tuple(module.image_shape):
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller}() takes images shaped (N, {channels}, {height}, {width})"
             + (f" or (N, {height}, {width})" if channels == 1 else "")
-            + f", got {tuple(images.shape)}."
+            + f", got {tuple(images.shape)}.",
+            "Resize the images to the model's input (model.aezoo.preprocessing).",
+        )
+    if batch.numel() and not bool(torch.isfinite(batch).all()):
+        bad = int((~torch.isfinite(batch)).flatten(1).any(1).sum())
+        raise InvalidInputError(
+            f"{caller}() was given {bad} image(s) with NaN or infinite pixels.",
+            "Clean or drop those images (torch.nan_to_num, or a mask with torch.isfinite) and try again.",
         )
     param = next(module.parameters())
     return batch.to(device=param.device, dtype=param.dtype), squeeze

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import DatasetUnavailableError
+from ..errors import DatasetUnavailableError, ImageReadError
 from . import Splits, require
 
 MNIST_5K_TEST_EVERY = 5  # index % 5 == 4 is the held-out test split: 1,000 digits, 100 per class
@@ -249,33 +249,85 @@ def read_images(files: list[Path], image_size: int, channels: int, crop: str | i
     148 from CelebA's 178x218). Resizing and channel conversion go through ``fit_images``. A file
     PIL cannot read raises ``DatasetUnavailableError`` naming it.
     """
-    import numpy
     import torch
-    from PIL import Image
 
     from .faces import fit_images
 
     out = torch.empty((len(files), channels, image_size, image_size), dtype=torch.uint8)
     for i, file in enumerate(files):
-        try:
-            with Image.open(file) as picture:
-                picture.load()
-                picture = _center_crop(picture, crop)
-                if picture.mode.startswith("I;16"):
-                    array = numpy.asarray(picture, dtype=numpy.float32) / 65535.0
-                else:
-                    gray = picture.mode in _GRAY_MODES
-                    array = numpy.asarray(picture.convert("L" if gray else "RGB"), dtype=numpy.float32) / 255.0
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise DatasetUnavailableError(
-                f"Cannot read the image {file} ({exc.__class__.__name__}: {exc}).",
-                "Remove or replace that file (or move it out of the folder) and try again.",
-            ) from exc
+        array = decode_image(file, lambda picture: _center_crop(picture, crop))
         pixels = torch.from_numpy(array)
         pixels = pixels.unsqueeze(0) if pixels.dim() == 2 else pixels.permute(2, 0, 1)
         fitted = fit_images(pixels.unsqueeze(0), image_size, channels)[0]
         out[i] = fitted.mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
     return out
+
+
+_RGB_MODES = {"RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV"}
+_8BIT_GRAY = {"1", "L", "LA", "La"}
+
+
+def decode_image(file: Path, prepare=None):  # noqa: ANN001, ANN201 - a numpy float32 array (numpy is lazy)
+    """Decode one image file into float32 pixels in [0, 1]: (H, W) for gray, (H, W, 3) for colour.
+
+    8-bit modes are scaled by 255, 16-bit gray (``I;16``, and ``I`` holding 0..65535) by 65535, a
+    float image (``F``) is taken as it is when its values lie in [0, 1]; anything else is refused
+    by name. An image over Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``) is
+    refused before its pixels are decoded. Every failure is an ``ImageReadError`` naming the file.
+    ``prepare`` may change the opened picture first (e.g. a crop)."""
+    import warnings
+
+    import numpy
+    from PIL import Image
+
+    def refuse(what: str, hint: str = "") -> ImageReadError:
+        return ImageReadError(
+            f"Cannot read the image {file} ({what}).",
+            hint or "Remove or replace that file (or move it out of the folder) and try again.",
+        )
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; both are refused here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as picture:
+                picture.load()
+                if prepare is not None:
+                    picture = prepare(picture)
+                mode = picture.mode
+                if mode.startswith("I;16"):
+                    return numpy.asarray(picture).astype(numpy.float32) / 65535.0
+                if mode == "I":
+                    pixels = numpy.asarray(picture)
+                    if pixels.size and (pixels.min() < 0 or pixels.max() > 65535):
+                        raise refuse(
+                            f"32-bit integer pixels from {int(pixels.min())} to {int(pixels.max())}, "
+                            "outside the 16-bit range aezoo reads",
+                            "Save it as an 8- or 16-bit PNG and try again.",
+                        )
+                    return pixels.astype(numpy.float32) / 65535.0
+                if mode == "F":
+                    pixels = numpy.asarray(picture, dtype=numpy.float32)
+                    if pixels.size and not (numpy.isfinite(pixels).all() and pixels.min() >= 0 and pixels.max() <= 1):
+                        raise refuse(
+                            "floating-point pixels outside [0, 1] or not finite",
+                            "Save it as an 8- or 16-bit PNG and try again.",
+                        )
+                    return pixels.copy()
+                if mode in _8BIT_GRAY:
+                    return numpy.asarray(picture.convert("L"), dtype=numpy.float32) / 255.0
+                if mode in _RGB_MODES:
+                    return numpy.asarray(picture.convert("RGB"), dtype=numpy.float32) / 255.0
+                raise refuse(f"image mode {mode!r} is not supported", "Save it as an 8- or 16-bit PNG or a JPEG.")
+    except ImageReadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise refuse(
+            f"it is larger than Pillow's decompression-bomb limit of {Image.MAX_IMAGE_PIXELS} pixels: {exc}",
+            "Downscale the image first, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file.",
+        ) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        raise refuse(f"{exc.__class__.__name__}: {exc}") from exc
 
 
 def _center_crop(picture, crop: str | int | float | None):  # noqa: ANN001, ANN202 - a PIL image

@@ -228,3 +228,64 @@ def test_fashion_mnist_prefers_the_debian_location(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "FASHION_MNIST_SYSTEM_FOLDER", fashion_folder(tmp_path / "debian", n_train=2, n_test=1))
     splits = images.fashion_mnist(download=False)
     assert (len(splits.train), len(splits.test)) == (2, 1)
+
+
+# -- image modes and decompression bombs (issue 10, item 11) ---------------------------------------
+def _gray16(path: Path, mean: float = 0.49) -> Path:
+    import numpy
+
+    rng = numpy.random.default_rng(0)
+    pixels = numpy.clip(rng.normal(mean, 0.1, (20, 20)), 0, 1)
+    Image.fromarray((pixels * 65535).round().astype(numpy.uint16)).save(path)
+    return path
+
+
+def test_a_16_bit_png_is_scaled_by_65535_not_saturated(tmp_path):
+    from aezoo.data.images import decode_image, read_images
+    from aezoo.images import read_images as read_for_a_model
+
+    path = _gray16(tmp_path / "deep.png")
+    assert Image.open(path).mode.startswith("I;16")
+    pixels = decode_image(path)
+    assert abs(float(pixels.mean()) - 0.49) < 0.02 and pixels.max() <= 1.0
+    for batch in (read_for_a_model([path], image_size=20, channels=1), read_images([path], 20, 1).float() / 255):
+        assert batch.shape == (1, 1, 20, 20) and abs(float(batch.mean()) - 0.49) < 0.02
+
+
+def test_other_modes_convert_or_are_refused_by_name(tmp_path):
+    import numpy
+
+    from aezoo.data.images import decode_image
+    from aezoo.errors import ImageReadError
+
+    palette = solid(tmp_path / "p.png", 3, mode="P")
+    assert decode_image(palette).shape == (30, 40, 3)
+    assert decode_image(solid(tmp_path / "one.png", 1, mode="1")).max() == 1.0
+    assert decode_image(solid(tmp_path / "la.png", (128, 200), mode="LA")).shape == (30, 40)
+    assert decode_image(solid(tmp_path / "rgba.png", (255, 0, 0, 10), mode="RGBA"))[0, 0].tolist() == [1.0, 0.0, 0.0]
+    floats = tmp_path / "f.tiff"
+    Image.fromarray(numpy.full((4, 4), 0.25, dtype=numpy.float32)).save(floats)
+    assert float(decode_image(floats).mean()) == 0.25
+    Image.fromarray(numpy.full((4, 4), 7.5, dtype=numpy.float32)).save(floats)
+    with pytest.raises(ImageReadError, match=r"f\.tiff \(floating-point pixels outside \[0, 1\]"):
+        decode_image(floats)
+    wide = tmp_path / "i.tiff"
+    Image.fromarray(numpy.full((4, 4), 70000, dtype=numpy.int32)).save(wide)
+    with pytest.raises(ImageReadError, match="outside the 16-bit range"):
+        decode_image(wide)
+
+
+@pytest.mark.parametrize("side", [40, 50], ids=["over-the-warning-limit", "over-the-error-limit"])
+def test_an_image_over_the_decompression_bomb_limit_is_a_named_error(tmp_path, monkeypatch, side):
+    """Pillow's own limit, lowered to 1,000 pixels so that the test file stays small: between the
+    limit and twice it Pillow only warns, beyond it raises; aezoo refuses both, naming the file."""
+    from aezoo.data.images import read_images
+    from aezoo.errors import ImageReadError
+    from aezoo.images import read_images as read_for_a_model
+
+    path = solid(tmp_path / "bomb.png", 0, size=(side, side), mode="L")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    for read in (lambda: read_images([path], 8, 1), lambda: read_for_a_model([path], image_size=8, channels=1)):
+        with pytest.raises(ImageReadError, match="bomb.png.*decompression-bomb limit of 1000 pixels") as caught:
+            read()
+        assert isinstance(caught.value, DatasetUnavailableError) and "MAX_IMAGE_PIXELS" in caught.value.hint

@@ -26,7 +26,9 @@ class FCDenoisingAE(nn.Module):
 
     def denoise(self, images: torch.Tensor) -> torch.Tensor:
         """Clean up (N, C, H, W) or (N, H, W) float images in [0, 1]; returns the same shape."""
-        batch, squeeze = image_batch(self, images, "denoise")
+        batch, squeeze = image_batch(self, images, "denoise")  # refuses NaN / inf pixels by name
+        if batch.shape[0] == 0:
+            return images.new_empty(images.shape)  # an empty batch gives an empty batch
         with inference(self):
             restored = self(batch).to(images.device, images.dtype)
         return restored.squeeze(1) if squeeze else restored
