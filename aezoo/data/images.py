@@ -282,7 +282,7 @@ def decode_image(file: Path, prepare=None):  # noqa: ANN001, ANN201 - a numpy fl
 
     def refuse(what: str, hint: str = "") -> ImageReadError:
         return ImageReadError(
-            f"Cannot read the image {file} ({what}).",
+            f"Cannot read image {file} ({what}).",
             hint or "Remove or replace that file (or move it out of the folder) and try again.",
         )
 
