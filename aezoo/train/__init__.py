@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 import types
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import ModelInfo, build, import_object, load, pick_device
 from ..card import render_card
 from ..checkpoint import CheckpointConfig
-from ..errors import TrainingError
+from ..errors import AezooError, TrainingError
 from ..registry import get_registry
 from ..spec import CardData, Metric, ModelSpec, Recipe
 
@@ -54,7 +55,16 @@ def train(
     seed_everything(recipe.seed)  # the initial weights belong to the run: same seed, same weights
     model_config = {**spec.config, **(config or {})}
     preprocessing = {**spec.preprocessing, **{k: v for k, v in model_config.items() if k in spec.preprocessing}}
-    model = build(spec, model_config)
+    try:
+        model = build(spec, model_config)
+    except AezooError:
+        raise
+    except (RuntimeError, ValueError, TypeError, OverflowError, KeyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise TrainingError(
+            f"{spec.name} cannot be built with config {json.dumps(config or {})} ({type(exc).__name__}: {reason}).",
+            f"Check the values against 'aezoo info {spec.name}'.",
+        ) from exc
     model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)
     return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None,
                 overwrite=overwrite, force_resume=force_resume)

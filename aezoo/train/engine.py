@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
 from ..checkpoint import CARD_FILE, CheckpointConfig, atomic_write, save_checkpoint
-from ..errors import NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
+from ..errors import AezooError, NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
 from ..spec import Recipe
 from .output import STATE_DIR, RunFolder
 from .state import load_state, save_state
@@ -267,23 +267,34 @@ def fit(
         model.train()
         references_fitted = False
         started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
+        steps_before = result.steps
         for epoch in range(start_epoch, epochs):
             loader = _loader(train_data, train_tensors, recipe.batch_size, recipe.seed, epoch, rank, world,
                              shuffle=True)
             bar = _progress(loader, epoch, epochs, progress)
             step.start_epoch(epoch, epochs)
             pending: list[dict[str, torch.Tensor]] = []
-            for batch in bar:
-                pending.append(step.train_batch(batch))
-                result.steps += 1
-                result.samples += _batch_len(batch)
-                if len(pending) >= CHECK_EVERY:
-                    _check_finite(pending, result.steps, epoch, state_dir)
-                    if progress:
-                        rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
-                        shown = {k: f"{float(v):.4g}" for k, v in pending[-1].items()}
-                        bar.set_postfix(shown | {"samples/s": f"{rate:.0f}"})
-                    pending.clear()
+            try:
+                for batch in bar:
+                    pending.append(step.train_batch(batch))
+                    result.steps += 1
+                    result.samples += _batch_len(batch)
+                    if len(pending) >= CHECK_EVERY:
+                        _check_finite(pending, result.steps, epoch, state_dir)
+                        if progress:
+                            rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
+                            shown = {k: f"{float(v):.4g}" for k, v in pending[-1].items()}
+                            bar.set_postfix(shown | {"samples/s": f"{rate:.0f}"})
+                        pending.clear()
+            except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+                if result.steps != steps_before or isinstance(exc, AezooError):
+                    raise
+                raise TrainingError(  # nothing was trained or written: the model and the data do not fit
+                    f"The first training step failed: the model cannot take this data ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}).",
+                    "Check the config (--config, 'aezoo info NAME') against the data's shape, and that the batch "
+                    "fits the device.",
+                ) from exc
             _check_finite(pending, result.steps, epoch, state_dir)
             step.calibrate(train_data)
             last = epoch + 1 == epochs

@@ -213,3 +213,16 @@ def test_bad_settings_are_refused_before_anything_is_written(tiny_registry, tabl
 def test_bad_data_is_refused_before_the_first_step_and_leaves_no_folder(tiny_registry, tmp_path):
     one_line_error(train(tmp_path / "missing.csv", tmp_path / "run", "--epochs", "1"))
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("config", ['{"latent": -1}', '{"latent": "x"}'])
+def test_a_config_that_cannot_build_the_model_is_a_named_error(tiny_registry, table, tmp_path, config):
+    one_line_error(train(table, tmp_path / "run", "--epochs", "1", "--config", config), "cannot be built with config",
+                   "aezoo info tiny-ae")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_config_that_does_not_fit_the_data_stops_at_the_first_step_writing_nothing(tiny_registry, table, tmp_path):
+    one_line_error(train(table, tmp_path / "run", "--epochs", "1", "--config", '{"features": 8}'),
+                   "The first training step failed", "--config")
+    assert not (tmp_path / "run").exists()
