@@ -59,8 +59,8 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
 @click.command("finetune")
 @click.argument("name")
 @_common
-def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
-                     overwrite) -> None:
+def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,  # noqa: ANN001
+                     force_resume, overwrite) -> None:
     """Fine-tune NAME (a name, folder or hf:// reference) from its pretrained weights on --data."""
     from ..train import finetune
 

@@ -111,7 +111,8 @@ def _recipe(spec: ModelSpec, epochs: int | None, overrides: dict[str, Any]) -> R
 def _check_recipe(recipe: Recipe) -> None:
     """The values a user can set, checked before anything is built or read."""
     def whole(value: Any, low: int, high: int | None = None) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+        return (isinstance(value, int) and not isinstance(value, bool) and value >= low
+                and (high is None or value <= high))
 
     problems = []
     if not isinstance(recipe.lr, int | float) or isinstance(recipe.lr, bool) or not math.isfinite(recipe.lr) \

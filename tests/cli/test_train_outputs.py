@@ -185,7 +185,8 @@ def test_a_forced_resume_goes_on_and_the_card_records_both_parts(tiny_registry, 
     assert [p["settings"]["lr"] for p in parts] == [0.01, 0.005]
     # the new settings are now the run's: going on with them needs no force, and the card keeps both
     assert train(table, run, "--epochs", "4", "--lr", "0.005").exit_code == 0
-    assert "epochs 1-2: batch 8, lr 0.01, seed 0; epochs 3-4: batch 8, lr 0.005, seed 0" in (run / "README.md").read_text()
+    card = (run / "README.md").read_text()
+    assert "epochs 1-2: batch 8, lr 0.01, seed 0; epochs 3-4: batch 8, lr 0.005, seed 0" in card
 
 
 def test_no_resume_starts_over_with_new_settings(tiny_registry, table, tmp_path):
