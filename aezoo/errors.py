@@ -130,3 +130,8 @@ class InputTypeError(InvalidInputError, TypeError):
 class ImageReadError(DatasetUnavailableError):
     """An image file cannot be decoded: unreadable, of an unsupported mode, or larger than Pillow's
     decompression-bomb limit."""
+
+
+class CacheNotWritableError(WeightsUnavailableError):
+    """A download needs to write the Hugging Face cache (``HF_HUB_CACHE``), and it cannot be written:
+    read-only, not a folder, no permission or no space."""

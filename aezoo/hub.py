@@ -20,6 +20,7 @@ The hub is not trusted either (an endpoint may be plain http, a mirror, or hosti
 from __future__ import annotations
 
 import contextvars
+import errno
 import importlib
 import os
 import re
@@ -32,6 +33,7 @@ from typing import Any
 
 from .errors import (
     AezooError,
+    CacheNotWritableError,
     ChecksumMismatchError,
     HubHTTPError,
     HubTimeoutError,
@@ -208,10 +210,16 @@ def _verify_cached(path: Path, expected: str, *, size: int | None = None, algori
         verify(path, expected, size=size, algorithm=algorithm, force=force)
     except ChecksumMismatchError as exc:
         blob = Path(os.path.realpath(path))
-        if is_inside(blob, root):  # checked again: the link may have changed while the file was hashed
-            blob.unlink(missing_ok=True)
-        if (path.is_symlink() or path.exists()) and is_inside(os.path.dirname(os.path.abspath(path)), root):
-            path.unlink()
+        try:
+            if is_inside(blob, root):  # checked again: the link may have changed while the file was hashed
+                blob.unlink(missing_ok=True)
+            if (path.is_symlink() or path.exists()) and is_inside(os.path.dirname(os.path.abspath(path)), root):
+                path.unlink()
+        except OSError as unlink_error:  # a read-only cache must not hide the checksum failure
+            raise ChecksumMismatchError(
+                f"{exc.what} The bad file could not be removed from the cache ({unlink_error.strerror or unlink_error}).",
+                f"Remove {path} (and {blob}) by hand, or make the cache ({root}) writable, then try again.",
+            ) from exc
         raise ChecksumMismatchError(
             f"{exc.what} The bad file was removed from the cache.",
             "Try again; if it persists, the hub or mirror serves a file that differs from the pinned manifest.",
@@ -435,6 +443,15 @@ def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Bas
     return tuple(timeouts), tuple(transport)
 
 
+_CACHE_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST}
+
+
+def _is_cache_write_error(exc: OSError) -> bool:
+    """A local file system error (permission, read-only, full, a file where a folder should be),
+    as opposed to a network failure that happens to be an OSError."""
+    return isinstance(exc, PermissionError | FileExistsError | NotADirectoryError) or exc.errno in _CACHE_WRITE_ERRNOS
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -504,6 +521,13 @@ class _hub_errors:
                 f"Cannot get {self.where}: it is not in the local cache and the hub could not be reached"
                 " (or HF_HUB_OFFLINE=1).",
                 "Connect and run 'aezoo download NAME', point HF_ENDPOINT at a mirror, or set AEZOO_MIRRORS.",
+            ) from exc
+        if isinstance(exc, OSError) and _is_cache_write_error(exc):
+            raise CacheNotWritableError(
+                f"Cannot write {self.where} into the Hugging Face cache {constants.HF_HUB_CACHE}: "
+                f"{exc.strerror or exc}.",
+                "Make that folder writable (or free space), point HF_HUB_CACHE at a writable folder, "
+                "or use local copies (AEZOO_MIRRORS).",
             ) from exc
         if isinstance(exc, OSError):
             raise WeightsUnavailableError(

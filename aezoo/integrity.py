@@ -3,6 +3,9 @@
 huggingface_hub's cache only checks sizes. aezoo hashes each file once, then records
 (path, size, mtime, inode) under ``$AEZOO_HOME/verified/``; a file that changes afterwards no
 longer matches its record and is hashed again.
+
+The records are a cache: when ``$AEZOO_HOME`` cannot be written (read-only, not a folder, full),
+a verified file is simply hashed again on the next load, with one warning per process.
 """
 
 from __future__ import annotations
@@ -10,11 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 from .checkpoint import atomic_write
-from .errors import ChecksumMismatchError
+from .errors import ChecksumMismatchError, WeightsUnavailableError
 from .settings import aezoo_home
+
+
+class VerificationCacheWarning(UserWarning):
+    """A verification record could not be written; the file was verified, and will be hashed again."""
+
+
+_warned_home: set[str] = set()
 
 
 def sha256_of(path: Path) -> str:
@@ -69,16 +80,40 @@ def verify(path: Path, expected: str, *, size: int | None = None, algorithm: str
     path = Path(path)
     if not force and is_verified(path, expected):
         return
-    actual_size = path.stat().st_size
-    if size is not None and actual_size != size:
-        raise ChecksumMismatchError(
-            f"{path} is {actual_size} bytes, but the pinned manifest says {size}.",
-            "The file is corrupt or not the published one: download it again with --force.",
-        )
-    actual = sha256_of(path) if algorithm == "sha256" else git_blob_sha1(path)
+    try:
+        actual_size = path.stat().st_size
+        if size is not None and actual_size != size:
+            raise ChecksumMismatchError(
+                f"{path} is {actual_size} bytes, but the pinned manifest says {size}.",
+                "The file is corrupt or not the published one: download it again with --force.",
+            )
+        actual = sha256_of(path) if algorithm == "sha256" else git_blob_sha1(path)
+    except OSError as exc:
+        raise WeightsUnavailableError(
+            f"Cannot read {path} to verify it: {exc.strerror or exc}.",
+            "Check that the file exists and is readable, or download it again with --force.",
+        ) from exc
     if actual != expected:
         raise ChecksumMismatchError(
             f"{path} has {algorithm} {actual}, but {expected} was expected.",
             "The file is corrupt or not the published one: download it again with --force.",
         )
-    atomic_write(_record_path(path, expected), json.dumps({**_fingerprint(path), "digest": expected}).encode())
+    remember(path, expected)
+
+
+def remember(path: Path, expected: str) -> None:
+    """Record that ``path`` was verified; a record that cannot be written is a warning, never a failure."""
+    record = _record_path(path, expected)
+    try:
+        atomic_write(record, json.dumps({**_fingerprint(path), "digest": expected}).encode())
+    except OSError as exc:
+        home = str(aezoo_home())
+        if home in _warned_home:
+            return
+        _warned_home.add(home)
+        warnings.warn(
+            f"aezoo cannot remember verified files in {home} ({exc.strerror or exc}); files are hashed again "
+            "on every load. Make it writable or set AEZOO_HOME to a writable folder.",
+            VerificationCacheWarning,
+            stacklevel=3,
+        )

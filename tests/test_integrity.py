@@ -227,3 +227,148 @@ def test_is_inside_judges_the_real_path(tmp_path):
     (tmp_path / "cache-link").symlink_to(cache)
     assert is_inside(tmp_path / "cache-link" / "blobs" / "abc", cache)
     assert is_inside(cache / "blobs" / "abc", tmp_path / "cache-link")
+
+
+# -- read-only homes and caches (issue 10, item 9) ---------------------------------------------------
+import contextlib  # noqa: E402 - kept with the tests that need it
+import warnings  # noqa: E402
+
+import aezoo  # noqa: E402
+from aezoo.errors import CacheNotWritableError  # noqa: E402
+from aezoo.integrity import VerificationCacheWarning  # noqa: E402
+from tests.hub.conftest import (  # noqa: E402,F401 - fixtures of the loopback hub, used here by name
+    hf_cache,
+    hub,
+    hub_server,
+    make_checkpoint,
+    pin,
+    release_manifest,
+    repo_id,
+)
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """Make ``folder`` unwritable for real: chmod for a normal user, ``chattr +i`` for root (which
+    ignores permissions); skips the test where neither works on this file system."""
+    if os.geteuid() != 0:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot make a folder read-only as root here (no chattr +i)")
+    try:
+        probe = folder / ".probe"
+        with contextlib.suppress(OSError):
+            probe.write_text("x")
+            probe.unlink()
+            pytest.skip("chattr +i does not stop writes on this file system")
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    import aezoo.integrity
+
+    monkeypatch.setattr(aezoo.integrity, "_warned_home", set())
+
+
+def test_an_unwritable_aezoo_home_only_costs_a_rehash(weights, tmp_path, monkeypatch, fresh_warnings):
+    """AEZOO_HOME under a regular file cannot be created, even by root: verification still passes,
+    with one warning per process, and a wrong file is still a checksum error (never an OSError)."""
+    path, digest = weights
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("AEZOO_HOME", str(blocker / "home"))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        verify(path, digest)
+        verify(path, digest)  # hashed again (no record), and no second warning
+    (warning,) = [w for w in record if issubclass(w.category, VerificationCacheWarning)]
+    assert "cannot remember verified files" in str(warning.message) and "AEZOO_HOME" in str(warning.message)
+    with pytest.raises(ChecksumMismatchError):
+        verify(path, "0" * 64)
+
+
+def test_a_read_only_aezoo_home_still_loads_weights_from_a_mirror(tiny_checkpoint, pin, tmp_path, monkeypatch,
+                                                                  fresh_warnings):
+    home = tmp_path / "read-only-home"
+    home.mkdir()
+    monkeypatch.setenv("AEZOO_HOME", str(home))
+    manifest = release_manifest(tiny_checkpoint, "aezoo-test/read-only-home", tmp_path / "release-scratch")
+    mirror = tmp_path / "mirror"
+    shutil.copytree(tiny_checkpoint, mirror / manifest.repo_name)
+    monkeypatch.setenv("AEZOO_MIRRORS", str(mirror))
+    name = pin(manifest)
+    with read_only(home), warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            model = aezoo.load(name, device="cpu")
+            assert model.aezoo.path == mirror / manifest.repo_name
+    assert len([w for w in record if issubclass(w.category, VerificationCacheWarning)]) == 1
+    assert not (home / "verified").exists()
+
+
+def test_verified_weights_load_with_a_read_only_home(tiny_checkpoint, pin, tmp_path, monkeypatch):
+    """Records written while the home was writable still spare the hash once it is read-only."""
+    home = Path(os.environ["AEZOO_HOME"])
+    manifest = release_manifest(tiny_checkpoint, "aezoo-test/verified-then-read-only", tmp_path / "scratch")
+    mirror = tmp_path / "mirror"
+    shutil.copytree(tiny_checkpoint, mirror / manifest.repo_name)
+    monkeypatch.setenv("AEZOO_MIRRORS", str(mirror))
+    name = pin(manifest)
+    aezoo.load(name, device="cpu")
+    assert records()
+    with read_only(home / "verified"), warnings.catch_warnings():
+        warnings.simplefilter("error", VerificationCacheWarning)  # nothing to write: no warning
+        aezoo.load(name, device="cpu")
+
+
+def test_a_checksum_error_in_a_read_only_cache_is_still_a_checksum_error(
+    hub, repo_id, pin, make_checkpoint, hf_cache, tmp_path
+):
+    from dataclasses import replace
+
+    pinned, other = make_checkpoint(0), make_checkpoint(1)
+    manifest = release_manifest(pinned, repo_id, tmp_path / "release-scratch")
+    served = hub.publish(other, repo_id)
+    name = pin(replace(manifest, revision=served))
+    with pytest.raises(ChecksumMismatchError):
+        aezoo.download(name)  # fills the cache with the config; the bad weights are removed
+    repo = next(hf_cache.glob("models--*"))
+    # Put the bad file back (as a previous aezoo without the check could have left it), then lock.
+    from huggingface_hub import hf_hub_download
+
+    hf_hub_download(repo_id, "model.safetensors", revision=served)
+    snapshot = repo / "snapshots" / served
+    with read_only(repo / "blobs"), read_only(snapshot):
+        with pytest.raises(ChecksumMismatchError) as caught:
+            aezoo.download(name)
+    assert "could not be removed from the cache" in str(caught.value)
+    assert "by hand" in caught.value.hint
+
+
+def test_an_unwritable_cache_is_reported_as_such_not_as_a_connection_problem(
+    hub, repo_id, pin, make_checkpoint, tmp_path, monkeypatch
+):
+    checkpoint = make_checkpoint(0)
+    served = hub.publish(checkpoint, repo_id)
+    from dataclasses import replace
+
+    name = pin(replace(release_manifest(checkpoint, repo_id, tmp_path / "scratch"), revision=served))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("HF_HUB_CACHE", str(blocker / "hub"))
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(blocker / "hub"))
+    with pytest.raises(CacheNotWritableError) as caught:
+        aezoo.download(name)
+    assert "Hugging Face cache" in str(caught.value) and "HF_HUB_CACHE" in caught.value.hint
+    assert "Check the connection" not in str(caught.value)
