@@ -227,3 +227,14 @@ def test_a_config_that_does_not_fit_the_data_stops_at_the_first_step_writing_not
     one_line_error(train(table, tmp_path / "run", "--epochs", "1", "--config", '{"features": 8}'),
                    "The first training step failed", "--config")
     assert not (tmp_path / "run").exists()
+
+
+def test_finetune_into_a_folder_with_foreign_files_is_refused_too(monkeypatch, tmp_path):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(Path(__file__).resolve().parents[2] / "weights"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("mine")
+    result = CliRunner().invoke(main, ["finetune", "fc-dae-mnist", "--data", "digits", "-o", str(mine), "--device",
+                                       "cpu", "--epochs", "1"], prog_name="aezoo")
+    one_line_error(result, "holds files aezoo did not write", "--overwrite")
+    assert sorted(p.name for p in mine.iterdir()) == ["README.md"] and (mine / "README.md").read_text() == "mine"
