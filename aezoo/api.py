@@ -161,7 +161,13 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
         check_layout(expected, header, weights)
     model = _build_from_checkpoint(spec, checkpoint.config, folder / CONFIG_FILE)
     load_weights(model, weights)
-    card = read_card(folder / CARD_FILE)
+    try:
+        card = read_card(folder / CARD_FILE)
+    except CheckpointError as exc:  # the card is informative: a malformed one never blocks the weights
+        import warnings
+
+        warnings.warn(f"aezoo: {exc}", UserWarning, stacklevel=2)
+        card = None
     model.aezoo = ModelInfo(spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
     return model.to(pick_device(device)).eval()
 

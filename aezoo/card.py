@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .errors import InvalidSpecError
 from .spec import CardData, Metric
 
 TASK_TYPES = {"denoise": "image-to-image", "anomaly": "tabular-classification", "reconstruct": "image-to-image",
@@ -78,15 +79,43 @@ def _plain(card: CardData) -> dict[str, Any]:
 
 
 def read_card(path: Path) -> CardData | None:
-    """The ``CardData`` stored in a README.md written by aezoo; None when there is none."""
+    """The ``CardData`` stored in a README.md written by aezoo; None when there is none.
+
+    Front matter that is not valid YAML, or card data of the wrong shape, is a ``CheckpointError``
+    naming the file (``aezoo.load`` turns it into a warning: the card is informative)."""
     from huggingface_hub import metadata_load
 
-    if not Path(path).is_file():
+    from .errors import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
         return None
-    meta = metadata_load(path) or {}
-    doc = meta.get("aezoo")
-    if not isinstance(doc, dict):
-        return CardData(license=str(meta.get("license", "")), datasets=tuple(meta.get("datasets") or ()))
-    metrics = tuple(Metric(**m) for m in doc.pop("metrics", []) or [])
-    doc["datasets"] = tuple(doc.get("datasets") or ())
-    return CardData(**doc, metrics=metrics)
+    try:
+        meta = metadata_load(path) or {}
+        if not isinstance(meta, dict):
+            raise TypeError(f"the front matter is a {type(meta).__name__}, not a mapping")
+        doc = meta.get("aezoo")
+        if not isinstance(doc, dict):
+            datasets = meta.get("datasets") or ()
+            card = CardData(license=str(meta.get("license", "")),
+                            datasets=tuple(datasets) if isinstance(datasets, (list, tuple)) else (str(datasets),))
+        else:
+            doc = dict(doc)
+            metrics = doc.pop("metrics", None) or []
+            if not isinstance(metrics, list) or not all(isinstance(m, dict) for m in metrics):
+                raise TypeError("'metrics' is not a list of mappings")
+            doc["datasets"] = tuple(doc.get("datasets") or ())
+            card = CardData(**doc, metrics=tuple(Metric(**m) for m in metrics))
+        card.validate(f"Card {path}")
+        return card
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - yaml's errors, wrong types, undecodable text: all one case
+        if isinstance(exc, InvalidSpecError):
+            what = exc.what
+        else:
+            what = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise CheckpointError(
+            f"The model card {path} has malformed metadata ({what}).",
+            "Fix or remove its YAML front matter (between the '---' lines); the weights are not affected.",
+        ) from exc

@@ -68,8 +68,10 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
         raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.", "Check the path and its permissions.") from exc
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad(path, f"header is not valid JSON ({exc})") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and integers of more than 4,300 digits
+        raise _bad(path, f"header is not valid JSON ({str(exc)[:200]})") from exc
+    except RecursionError as exc:
+        raise _bad(path, "header JSON is nested too deeply") from exc
     if not isinstance(header, dict):
         raise _bad(path, "header is not a JSON object")
     metadata = header.pop("__metadata__", None)
@@ -86,7 +88,7 @@ def _tensor_info(path: Path, name: str, entry: object) -> TensorInfo:
     if not isinstance(entry, dict):
         raise _bad(path, f"entry {name!r} is not an object")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in DTYPE_SIZES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_SIZES:
         raise _bad(path, f"tensor {name!r} has unknown dtype {dtype!r}")
     if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise _bad(path, f"tensor {name!r} has invalid shape {shape!r}")

@@ -120,7 +120,7 @@ class WeightsManifest:
         try:
             files = tuple(WeightsFile(**f) for f in data["files"])
             return cls(repo_id=data["repo_id"], revision=data["revision"], files=files)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidSpecError(f"Malformed weights manifest: {exc}.", "Regenerate it from the weights folder.") from exc
 
     @classmethod
@@ -318,8 +318,11 @@ class Release:
                 metrics=tuple(Metric(**m) for m in doc["metrics"]),
                 training_data=doc["training_data"],
             )
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            raise InvalidSpecError(f"Malformed release file {path}: {exc}.", "Regenerate it with 'python -m aezoo.release'.") from exc
+        except (OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            raise InvalidSpecError(
+                f"Malformed release file {path}: {type(exc).__name__}: {str(exc)[:200]}.",
+                "Regenerate it with 'python -m aezoo.release'.",
+            ) from exc
 
     def card(self, **static: Any) -> CardData:
         """The full card: the plugin's static facts (license, datasets, ...) plus this release's numbers."""
