@@ -112,7 +112,8 @@ def clean_row_of_the_card_image() -> torch.Tensor:
 def test_fashion_card_states_the_protocol_and_the_baselines(fashion):
     card = fashion.aezoo.card
     metrics = {m.name: m for m in card.metrics}
-    assert set(metrics) == {"psnr", "ssim", "noisy_psnr"}
+    baselines = {f"{name}_{metric}" for name in ("ridge", "pca", "knn") for metric in ("psnr", "ssim")}
+    assert set(metrics) == {"psnr", "ssim", "noisy_psnr"} | baselines  # aezoo evaluate re-measures all of them
     assert all(m.dataset == "fashion-mnist" and m.split == "test" for m in metrics.values())
     assert "60,000 train, 10,000 test" in card.training_data and "seed 0" in card.training_data
     assert card.license == "mit" and "MIT" in card.training_data
@@ -120,6 +121,7 @@ def test_fashion_card_states_the_protocol_and_the_baselines(fashion):
         assert words in card.notes
     assert fashion.aezoo.card == aezoo.info(FASHION).card  # the shipped README states what the spec states
     assert metrics["psnr"].value > FASHION_BEST_CLASSICAL_PSNR + 1.0
+    assert metrics["psnr"].value > max(metrics[f"{name}_psnr"].value for name in ("ridge", "pca", "knn")) + 1.0
     assert metrics["psnr"].value > FASHION_SERIES_RECIPE_PSNR + 0.5
     # The issue's target, 1 dB above the series' recipe, is missed; the card must say so with the numbers.
     if metrics["psnr"].value < FASHION_SERIES_RECIPE_PSNR + 1.0:
