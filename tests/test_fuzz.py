@@ -210,3 +210,80 @@ def test_the_fuzzed_parsers_accept_what_aezoo_writes(tiny_checkpoint):
     assert read_header(tiny_checkpoint / "model.safetensors")
     release = Path(__file__).resolve().parents[1] / "plugins/aezoo-fc-dae-mnist/src/aezoo_fc_dae_mnist/release.json"
     assert Release.from_json(release).weights is not None
+
+
+# -- training state (aezoo/train/state.py): state.json, the `latest` pointer and state.safetensors ------------
+
+state_docs = st.one_of(
+    documents,
+    json_values.map(_dump),
+    st.fixed_dictionaries({"__dict__": st.one_of(json_values, st.lists(st.one_of(
+        st.lists(json_values, max_size=3), st.tuples(st.sampled_from(["run", "model", "progress"]), json_values)),
+        max_size=3))}).map(_dump),
+    st.dictionaries(st.sampled_from(["__tensor__", "__tuple__", "__dict__", "x"]), json_values, max_size=2).map(_dump),
+)
+pointers = st.one_of(st.just("epoch-0001"), st.text(max_size=12), st.sampled_from(["../../x", "..", "", "epoch-1"]))
+
+
+@FUZZ
+@given(doc=state_docs, pointer=pointers, tensors=st.sampled_from(["valid", "empty", "garbage"]))
+def test_training_state_raises_only_named_errors(tmp_path_factory, doc, pointer, tensors):
+    import torch
+
+    from aezoo.checkpoint import save_tensors
+    from aezoo.errors import TrainingError
+    from aezoo.train.state import LATEST, load_state, read_settings
+
+    folder = tmp_path_factory.mktemp("state", numbered=True)
+    state = folder / "epoch-0001"
+    state.mkdir()
+    (state / "state.json").write_text(doc, encoding="utf-8", errors="surrogatepass")
+    if tensors == "valid":
+        save_tensors({"s.model.0": torch.zeros(2)}, state / "state.safetensors")
+    elif tensors == "garbage":
+        (state / "state.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{not js}")
+    (folder / LATEST).write_text(pointer, encoding="utf-8", errors="surrogatepass")
+    for call in (read_settings, load_state):
+        try:
+            result = call(folder)
+        except TrainingError:
+            continue
+        assert result is None or isinstance(result, dict)
+    _within_budget(lambda: load_state(folder), budget=20 * len(doc) + 2_000_000)
+
+
+@pytest.mark.parametrize("doc", [
+    "[" * 100_000 + "]" * 100_000,                          # deep nesting
+    '{"__dict__": [["run", ' + "9" * 5000 + "]]}",          # a 5,000-digit integer
+    '{"__dict__": [["run", [1, 2]]]}',                      # run settings that are not a mapping
+    '{"__dict__": 5}', '{"__dict__": [[1]]}', '{"__dict__": [[[1], 2]]}',  # not pairs; an unhashable key
+    '{"__tensor__": "missing"}', "[1, 2]", '"a string"',     # no such tensor; not a mapping
+])
+def test_a_training_state_of_the_wrong_structure_is_a_training_error(tmp_path, doc):
+    import torch
+
+    from aezoo.checkpoint import save_tensors
+    from aezoo.errors import TrainingError
+    from aezoo.train.state import LATEST, load_state, read_settings
+
+    (tmp_path / "epoch-0001").mkdir()
+    (tmp_path / "epoch-0001" / "state.json").write_text(doc)
+    save_tensors({"s.x": torch.zeros(1)}, tmp_path / "epoch-0001" / "state.safetensors")
+    (tmp_path / LATEST).write_text("epoch-0001")
+    with pytest.raises(TrainingError, match="unreadable"):
+        load_state(tmp_path)
+    if doc.startswith(('{"__dict__": [["run"', "[[[", "[" * 10, '"a', "[1")):
+        with pytest.raises(TrainingError, match="unreadable"):
+            read_settings(tmp_path)
+
+
+def test_a_latest_pointer_outside_the_state_folder_is_never_followed(tmp_path):
+    from aezoo.errors import TrainingError
+    from aezoo.train.state import LATEST, load_state, read_settings
+
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state.json").write_text('{"__dict__": []}')  # what "../" would reach
+    (tmp_path / "state" / LATEST).write_text("..")
+    for call in (load_state, read_settings):
+        with pytest.raises(TrainingError, match="not a state folder"):
+            call(tmp_path / "state")

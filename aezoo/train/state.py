@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checkpoint import atomic_write, load_tensors, save_tensors
-from ..errors import TrainingError
+from ..errors import CheckpointError, TrainingError
 
 if TYPE_CHECKING:
     import torch
@@ -93,36 +93,70 @@ def save_state(folder: Path, name: str, state: dict[str, Any], *, durable: bool 
     return target
 
 
-def read_settings(folder: Path) -> dict[str, Any] | None:
-    """The ``run`` entry (settings of the run, no tensors) of the state ``folder/latest`` points at,
-    read from its JSON alone; None when there is no state or it predates recorded settings."""
+def _unreadable(folder: Path, exc: BaseException) -> TrainingError:
+    detail = " ".join(str(exc).split())[:200]
+    return TrainingError(
+        f"Training state in {folder} is unreadable ({type(exc).__name__}{': ' + detail if detail else ''}).",
+        f"Delete {folder} to start over (--no-resume), or restore it.",
+    )
+
+
+# What malformed JSON of the wrong structure can raise while it is read and unflattened: missing or
+# unhashable keys, pairs that are not pairs, deep nesting, integers json refuses (4,300+ digits).
+_MALFORMED = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+def _skeleton(folder: Path) -> tuple[Path, Any] | None:
+    """The state folder ``folder/latest`` names (an ``epoch-NNNN`` inside ``folder``) and its parsed
+    state.json; None when there is no pointer. Anything malformed is a ``TrainingError``."""
     pointer = folder / LATEST
     if not pointer.is_file():
         return None
     try:
-        skeleton = json.loads((folder / pointer.read_text().strip() / "state.json").read_text())
-        for key, value in skeleton["__dict__"]:
+        name = pointer.read_bytes()[:64].decode("ascii").strip()
+        if not _STATE_NAME.fullmatch(name):
+            raise ValueError(f"the {LATEST} file names {name!r}, not a state folder epoch-NNNN")
+        target = folder / name
+        return target, json.loads((target / "state.json").read_text(encoding="utf-8"))
+    except _MALFORMED as exc:
+        raise _unreadable(folder, exc) from exc
+
+
+def read_settings(folder: Path) -> dict[str, Any] | None:
+    """The ``run`` entry (settings of the run, no tensors) of the state ``folder/latest`` points at,
+    read from its JSON alone; None when there is no state or it predates recorded settings."""
+    found = _skeleton(folder)
+    if found is None:
+        return None
+    try:
+        for key, value in found[1]["__dict__"]:
             if key == "run":
-                return unflatten(value, {})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrainingError(
-            f"Training state in {folder} is unreadable ({type(exc).__name__}: {exc}).",
-            f"Delete {folder} to start over (--no-resume), or restore it.",
-        ) from exc
+                run = unflatten(value, {})
+                if not isinstance(run, dict):
+                    raise TypeError(f"its run settings are a {type(run).__name__}, not a mapping")
+                return run
+    except _MALFORMED as exc:
+        raise _unreadable(folder, exc) from exc
     return None
 
 
 def load_state(folder: Path) -> dict[str, Any] | None:
-    """The state ``folder/latest`` points at, or None when there is none."""
-    pointer = folder / LATEST
-    if not pointer.is_file():
+    """The state ``folder/latest`` points at, or None when there is none. Whatever the files hold,
+    the only error is a ``TrainingError`` (or the ``CheckpointError`` of an unreadable tensors file)."""
+    found = _skeleton(folder)
+    if found is None:
         return None
-    target = folder / pointer.read_text().strip()
+    target, skeleton = found
     try:
-        skeleton = json.loads((target / "state.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise TrainingError(
-            f"Training state {target} is unreadable ({exc}).",
-            f"Delete {folder} to start over, or restore it.",
-        ) from exc
-    return unflatten(skeleton, load_tensors(target / "state.safetensors"))
+        tensors = load_tensors(target / "state.safetensors")
+    except CheckpointError as exc:
+        raise _unreadable(folder, exc) from exc
+    try:
+        state = unflatten(skeleton, tensors)
+        if not isinstance(state, dict):
+            raise TypeError(f"it holds a {type(state).__name__}, not a mapping")
+        if not isinstance(state.get("run", {}), dict):
+            raise TypeError(f"its run settings are a {type(state['run']).__name__}, not a mapping")
+    except _MALFORMED as exc:
+        raise _unreadable(folder, exc) from exc
+    return state
