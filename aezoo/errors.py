@@ -135,3 +135,18 @@ class ImageReadError(DatasetUnavailableError):
 class CacheNotWritableError(WeightsUnavailableError):
     """A download needs to write the Hugging Face cache (``HF_HUB_CACHE``), and it cannot be written:
     read-only, not a folder, no permission or no space."""
+
+
+class CSVReadError(DatasetUnavailableError, ValueError):
+    """A CSV file cannot be read as a table: empty, ragged rows, binary, not UTF-8 / UTF-16 text, or
+    a header with no rows."""
+
+
+class DataMismatchError(DatasetUnavailableError, ValueError):
+    """The data does not fit the model: a table for an image model, images for a table model, or a
+    table with another number of columns; found before any step runs."""
+
+
+class NotEnoughDataError(DatasetUnavailableError, ValueError):
+    """The data gives an empty training or held-out split (fewer than five items: every fifth is held
+    out), so nothing could be trained or measured."""

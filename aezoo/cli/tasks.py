@@ -90,6 +90,22 @@ def _load_for(name: str, method: str, device: str):  # noqa: ANN202
     return model
 
 
+def _card_metrics(name: str) -> dict:
+    """The metrics a registered model's card states, by name; none for a folder or an ``hf://`` reference
+    (the same rule as ``aezoo.load``: a bare name is always the registered model). Checks the name or
+    reference before any work."""
+    from .. import hub, info
+    from ..api import looks_like_path
+
+    if name.startswith(hub.HUB_PREFIX):
+        hub.parse_hub_ref(name)
+        return {}
+    if looks_like_path(name):
+        return {}
+    card = info(name).card
+    return {m.name: m for m in card.metrics} if card is not None else {}
+
+
 @click.command("evaluate")
 @click.argument("name")
 @click.option("--data", help="A data set name or path (default: the card's data set and protocol).")
@@ -99,11 +115,10 @@ def _load_for(name: str, method: str, device: str):  # noqa: ANN202
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool) -> None:
     """Re-measure NAME's metrics on the held-out split, beside the values its card states."""
-    from .. import info
     from ..evaluate import evaluate
 
+    card = _card_metrics(name)  # an unknown name or a bad reference fails here, before anything is measured
     measured = evaluate(name, data=data, device=device, inception_weights=inception)
-    card = {m.name: m for m in info(name).card.metrics} if not Path(name).exists() else {}
     if as_json:
         echo_json({k: {"measured": v, "card": card[k].value if k in card else None} for k, v in measured.items()})
         return
@@ -116,7 +131,7 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 @click.argument("name")
 @click.option("-n", "count", type=click.IntRange(1, 4096), default=64, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="samples.png", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="0 to 2^32-1.")
 @click.option("--device", default="auto", show_default=True)
 @OVERWRITE
 def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool) -> None:
@@ -174,11 +189,12 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
 def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool) -> None:
     """Score each row of a CSV with an anomaly detector; writes score and is_anomaly columns."""
     from ..data import require
+    from ..data.csvfile import read_csv
 
     pandas = require("pandas", "pandas", "csv")
     _check_outputs([output], [table], overwrite)
+    frame = read_csv(table)
     model = _load_for(name, "decision_function", device)
-    frame = pandas.read_csv(table)
     result = pandas.DataFrame({"score": model.decision_function(frame), "is_anomaly": model.predict(frame)})
     _write(output, lambda tmp: result.to_csv(tmp, index_label="row"), overwrite=overwrite)
     flagged = int(result["is_anomaly"].sum())

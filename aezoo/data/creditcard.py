@@ -148,11 +148,9 @@ def read_creditcard(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise _missing_file(path)
-    pandas = require("pandas", "pandas", "creditcard")
-    try:
-        frame = pandas.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DatasetUnavailableError(f"{path} could not be read as CSV ({exc}).", "Check the file.") from exc
+    from .csvfile import read_csv
+
+    frame = read_csv(path)
     return _check_frame(frame, str(path))
 
 

@@ -11,10 +11,11 @@ the data follows the checkpoint's config.
 from __future__ import annotations
 
 import inspect
+import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import DatasetUnavailableError
+from ..errors import DataMismatchError, DatasetUnavailableError, NotEnoughDataError
 from ..spec import ModelSpec
 from ..registry import get_registry
 from . import Splits, dataset_spec
@@ -23,7 +24,63 @@ TEST_EVERY = 5
 
 
 def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | None = None) -> Splits:
+    """``data`` as ``Splits`` for ``spec``'s model, checked before any step runs: both splits hold
+    items (``NotEnoughDataError``) and the items fit the model (``DataMismatchError``: a table for an
+    image model, images for a table model, or a table with another number of columns)."""
     preprocessing = dict(spec.preprocessing if preprocessing is None else preprocessing)
+    splits = _resolve(data, spec, preprocessing)
+    check_fits(splits, spec.name, preprocessing)
+    return splits
+
+
+def check_fits(splits: Splits, model: str, preprocessing: dict[str, Any]) -> None:
+    """Refuse, by name, data whose splits are empty or whose items cannot be the model's input."""
+    try:
+        sizes = len(splits.train), len(splits.test)  # type: ignore[arg-type]
+    except TypeError:  # an iterable Dataset: no length to check
+        return
+    shape = _item_shape(splits.train) if sizes[0] else None
+    if shape is not None:
+        _check_shape(shape, splits.name, model, preprocessing)
+    if not all(sizes):
+        raise NotEnoughDataError(
+            f"{splits.name} gives {sizes[0]} training and {sizes[1]} held-out items; {model} needs both to train "
+            "and to be measured.",
+            f"Pass at least {TEST_EVERY} items (every {TEST_EVERY}th is held out), or ready aezoo.data.Splits.",
+        )
+
+
+def _check_shape(shape: tuple[int, ...], name: str, model: str, preprocessing: dict[str, Any]) -> None:
+    features = preprocessing.get("features")
+    size, channels = preprocessing.get("image_size"), preprocessing.get("channels")
+    if isinstance(features, list | tuple):
+        if len(shape) != 1 or shape[0] != len(features):
+            given = f"rows of {shape[0]} columns" if len(shape) == 1 else f"items shaped {tuple(shape)}, not table rows"
+            raise DataMismatchError(
+                f"{name} gives {given}; {model} reads tables of {len(features)} columns.",
+                "Pass a CSV or data set with the model's columns ('aezoo info " + model + "').",
+            )
+    elif isinstance(size, int) and isinstance(channels, int):
+        pixels = channels * size * size
+        if math.prod(shape) != pixels:
+            given = f"rows of {shape[0]} columns (a table)" if len(shape) == 1 else f"items shaped {tuple(shape)}"
+            raise DataMismatchError(
+                f"{name} gives {given}; {model} takes {channels}x{size}x{size} images.",
+                "Pass a folder of images or an image data set ('aezoo datasets').",
+            )
+
+
+def _item_shape(dataset: Any) -> tuple[int, ...] | None:
+    try:
+        item = dataset[0]
+    except Exception:  # noqa: BLE001 - a Dataset that cannot be indexed is left to the step
+        return None
+    x = item[0] if isinstance(item, tuple | list) else item
+    shape = getattr(x, "shape", None)
+    return tuple(int(n) for n in shape) if shape is not None else None
+
+
+def _resolve(data: Any, spec: ModelSpec, preprocessing: dict[str, Any]) -> Splits:
     if isinstance(data, Splits):
         return data
     if isinstance(data, str) and not Path(data).exists():

@@ -201,11 +201,9 @@ def csv_table(path: str | Path, label: str | None = None, features: Sequence[str
     path = Path(path)
     if not path.is_file():
         raise DatasetUnavailableError(f"No CSV file at {path}.", "Check the path.")
-    pandas = require("pandas", "pandas", "csv")
-    try:
-        frame = pandas.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DatasetUnavailableError(f"{path} could not be read as CSV ({exc}).", "Check the file.") from exc
+    from .csvfile import read_csv
+
+    frame = read_csv(path)
     from .creditcard import LABEL, creditcard, has_schema
 
     if has_schema(frame.columns) and label in (None, LABEL):

@@ -217,6 +217,25 @@ def test_hub_reference_at_a_commit_loads_checked_against_the_hubs_content_ids(hu
     assert not blob.exists()
 
 
+def test_cli_evaluate_of_a_hub_reference_prints_what_it_measured(hub, repo_id, tiny_checkpoint, tmp_path):
+    """Issue 10: ``aezoo evaluate hf://...`` used to measure, then fail with "No model named" looking up a
+    card by the reference; now the reference is checked first and a hub model has no registered card."""
+    import numpy as np
+    from click.testing import CliRunner
+
+    from aezoo.cli import main
+
+    commit = hub.publish(tiny_checkpoint, repo_id)
+    table = tmp_path / "table.csv"
+    rows = np.random.default_rng(0).normal(size=(40, 16))
+    np.savetxt(table, rows, delimiter=",", header=",".join(f"f{i}" for i in range(16)), comments="")
+    result = CliRunner().invoke(main, ["evaluate", f"hf://{repo_id}@{commit}", "--data", str(table), "--json",
+                                       "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    measured = json.loads(result.stdout)
+    assert measured and all(v["card"] is None for v in measured.values())
+
+
 def test_hub_reference_to_a_repo_without_safetensors_is_unavailable(hub, repo_id, tiny_checkpoint, tmp_path):
     folder = tmp_path / "no-weights"
     folder.mkdir()

@@ -1,0 +1,53 @@
+"""Reading a CSV file a user names (``aezoo score``, ``data=...csv``, ``creditcard:PATH``): one reader,
+one set of named errors. UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark
+are read; a binary file, other encodings, ragged rows and empty files are ``CSVReadError``."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import zlib
+from pathlib import Path
+from typing import Any
+
+from ..errors import CSVReadError
+from . import require
+
+SNIFF_BYTES = 1 << 16
+HINT = "Pass a CSV file (plain or .gz) saved as UTF-8, with a header row and the same number of fields on every row."
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def read_csv(path: str | Path) -> Any:
+    """The file as a pandas DataFrame, or a ``CSVReadError`` saying what is wrong with it."""
+    path = Path(path)
+    pandas = require("pandas", "pandas", "csv")
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CSVReadError(f"{path} could not be read ({_one_line(exc)}).", HINT) from exc
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, text = "utf-16", head[2:].replace(b"\x00", b"")
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding, text = "utf-8-sig", head[3:]
+    elif b"\x00" in head:
+        raise CSVReadError(f"{path} is not a text CSV: it holds NUL bytes (a binary file, or UTF-16 without a "
+                           "byte-order mark).", HINT)
+    else:
+        encoding, text = "utf-8", head
+    if not text.strip():
+        raise CSVReadError(f"{path} is empty.", HINT)
+    try:
+        frame = pandas.read_csv(path, encoding=encoding)
+    except UnicodeError as exc:
+        raise CSVReadError(f"{path} is not UTF-8 text ({_one_line(exc)}).", HINT) from exc
+    except (ValueError, OSError, EOFError, zlib.error) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
+        raise CSVReadError(f"{path} could not be read as CSV: {_one_line(exc)}.", HINT) from exc
+    if len(frame) == 0:
+        raise CSVReadError(f"{path} has a header but no rows.", HINT)
+    return frame
