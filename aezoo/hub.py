@@ -14,7 +14,9 @@ The hub is not trusted either (an endpoint may be plain http, a mirror, or hosti
 - whatever comes back (snapshot link, blob) must resolve inside the cache root on its real path
   before aezoo reads, hashes or removes it; a failed checksum removes only files in the cache;
 - a hub that does not answer costs at most ``AEZOO_HUB_TIMEOUT`` seconds (default 30), and
-  refused connections, timeouts and HTTP errors are named errors.
+  refused connections, timeouts and HTTP errors are named errors; on a terminal, a request still
+  waiting for its answer after ``WAIT_NOTICE_SECONDS`` says so on stderr (downloads that have
+  started show huggingface_hub's progress bar).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import errno
 import importlib
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +52,7 @@ from .spec import WeightsFile, WeightsManifest, check_relative_path
 HUB_PREFIX = "hf://"
 _REF = re.compile(r"hf://(?P<repo>[^@]*)(?:@(?P<rev>.*))?", re.DOTALL)
 DEFAULT_REPO_FILES = ("config.json", "model.safetensors", "README.md")
+WAIT_NOTICE_SECONDS = 2.0  # a request with no answer after this long is announced on a terminal
 REF_FORMAT = "Write it as hf://org/name or hf://org/name@revision."
 
 # huggingface_hub's repo id rules (utils/_validators.py), ASCII only: each part starts and ends with a
@@ -283,15 +287,38 @@ class _Guard:
     """One aezoo request to the hub (one file, or the file list): checks each answer before
     huggingface_hub uses it, and bounds how long a silent or failing hub can hold it."""
 
-    def __init__(self, where: str, timeout: float) -> None:
+    def __init__(self, where: str, timeout: float, *, notice: bool = False) -> None:
         self.where = where
         self.timeout = timeout
         self.etag: str | None = None
         self.down_since: float | None = None  # when the hub stopped answering usefully
         self.problem: Any = None  # the last failure: an httpcore exception, or an HTTP status
+        self.notice = notice  # say on stderr when a request waits WAIT_NOTICE_SECONDS for its answer
+        self._timer: threading.Timer | None = None
+        self.noticed = False
+
+    def _wait_notice(self) -> None:
+        from huggingface_hub import constants
+
+        self.noticed = True
+        print(f"aezoo: waiting for the hub at {constants.ENDPOINT} ({self.where}); giving up after "
+              f"{self.timeout:g} s (AEZOO_HUB_TIMEOUT)...", file=sys.stderr, flush=True)
+
+    def _arm(self) -> None:
+        self.disarm()
+        if self.notice and not self.noticed:
+            self._timer = threading.Timer(WAIT_NOTICE_SECONDS, self._wait_notice)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     # request hook
     def before(self, request: Any) -> None:
+        self._arm()
         budget = self.timeout
         if self.down_since is not None:
             budget -= time.monotonic() - self.down_since
@@ -323,6 +350,7 @@ class _Guard:
 
     # response hook
     def after(self, response: Any) -> None:
+        self.disarm()  # an answer came: huggingface_hub's own progress bar shows the download from here
         status = response.status_code
         if status >= 500 or status == 429:
             if self.down_since is None:
@@ -417,13 +445,25 @@ def _install_hooks() -> None:
 
 @contextmanager
 def _guarded(where: str) -> Iterator[_Guard]:
-    guard = _Guard(where, hub_timeout())
+    guard = _Guard(where, hub_timeout(), notice=wants_wait_notice())
     _install_hooks()
     token = _GUARD.set(guard)
     try:
         yield guard
     finally:
+        guard.disarm()
         _GUARD.reset(token)
+
+
+def wants_wait_notice(stream: Any = None) -> bool:
+    """Whether a request that waits on the hub is announced (one line on stderr after
+    ``WAIT_NOTICE_SECONDS``): only when stderr is a terminal, where huggingface_hub's progress bars
+    also show, so logs and pipes stay clean."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
 
 
 # -- huggingface_hub's and httpx's exceptions, named ----------------------------------------------------------------

@@ -364,3 +364,76 @@ def test_the_cli_reports_a_hostile_or_failing_hub_in_one_line(online, served, vi
     assert len(lines) == 1 and lines[0].startswith("Error: ") and says in lines[0], result.output
     for path, data in victims.items():
         assert path.read_bytes() == data
+
+
+# -- a stalled hub on a terminal: one line says aezoo is waiting, and for how long at most -----------------------
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other end of the pty is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_stalled_hub_is_announced_on_a_terminal_while_aezoo_waits(monkeypatch, tmp_path):
+    """The real CLI in a subprocess whose stderr is a pty (a terminal): after WAIT_NOTICE_SECONDS without an
+    answer it prints one 'waiting for the hub' line naming the endpoint and the time limit, then the error."""
+    import pty
+    import subprocess
+
+    from aezoo.hub import WAIT_NOTICE_SECONDS
+    from tests.conftest import PYTHON, python_env
+
+    with SilentHub() as silent:
+        endpoint = silent.endpoint
+        hub_env(monkeypatch, tmp_path / "hf", endpoint=endpoint, offline=False)
+        env = python_env(AEZOO_HUB_TIMEOUT="4", AEZOO_HOME=str(tmp_path / "home"))
+        primary, secondary = pty.openpty()
+        started = time.monotonic()
+        process = subprocess.Popen([PYTHON, "-c", "from aezoo.cli import main; main()", "evaluate",
+                                    f"hf://{REPO_ID}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=secondary, env=env, cwd=tmp_path)
+        os.close(secondary)
+        try:
+            terminal = _read_all(primary).decode(errors="replace")
+            process.wait(timeout=60)
+        finally:
+            os.close(primary)
+        elapsed = time.monotonic() - started
+    lines = [line for line in terminal.splitlines() if line.strip()]
+    assert process.returncode == 1, terminal
+    # (huggingface_hub's own retry warnings may come between the two)
+    assert lines[0].startswith("aezoo: waiting for the hub at " + endpoint)
+    assert "giving up after 4 s (AEZOO_HUB_TIMEOUT)" in lines[0]
+    assert sum("waiting for the hub" in line for line in lines) == 1, terminal
+    assert lines[-1].startswith("Error: ") and "AEZOO_HUB_TIMEOUT" in lines[-1]
+    assert WAIT_NOTICE_SECONDS < elapsed < 4 + 12, f"took {elapsed:.1f} s"
+
+
+def test_the_wait_notice_is_only_for_terminals(tmp_path):
+    import io
+    import pty
+
+    from aezoo.hub import wants_wait_notice
+
+    primary, secondary = pty.openpty()
+    try:
+        with os.fdopen(os.dup(secondary), "w") as terminal:
+            assert wants_wait_notice(terminal)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert not wants_wait_notice(io.StringIO())
+    with open(tmp_path / "log", "w") as log:
+        assert not wants_wait_notice(log)
+    closed = io.StringIO()
+    closed.close()
+    assert not wants_wait_notice(closed)
+    assert not wants_wait_notice(object())
