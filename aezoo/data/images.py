@@ -253,6 +253,11 @@ def read_images(files: list[Path], image_size: int, channels: int, crop: str | i
 
     from .faces import fit_images
 
+    if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 1 or channels not in (1, 3):
+        raise DatasetUnavailableError(
+            f"Cannot read images at image_size {image_size!r} with {channels!r} channels.",
+            "The model's image_size must be a positive integer and its channels 1 or 3 (check --config).",
+        )
     out = torch.empty((len(files), channels, image_size, image_size), dtype=torch.uint8)
     for i, file in enumerate(files):
         array = decode_image(file, lambda picture: _center_crop(picture, crop))

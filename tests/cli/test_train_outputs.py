@@ -223,6 +223,28 @@ def test_a_config_that_cannot_build_the_model_is_a_named_error(tiny_registry, ta
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("name, config", [
+    ("fc-dae-mnist", '{"hidden": -1}'), ("fc-dae-mnist", '{"hidden": 0}'), ("fc-dae-mnist", '{"image_size": 0}'),
+    ("conv-vae-faces", '{"image_size": 0}'), ("dcgan-faces", '{"image_size": 0}'),
+])
+def test_a_config_the_shipped_models_cannot_be_built_with_is_refused_before_training(name, config, tmp_path):
+    """Issue 10: `--config hidden=-1` / `image_size=0` used to fail after training started (or train a
+    0-wide model); the builder refuses them before the output folder is touched or any data is read."""
+    result = CliRunner().invoke(main, ["train", name, "--data", str(tmp_path / "missing-folder"), "-o",
+                                       str(tmp_path / "run"), "--device", "cpu", "--epochs", "1", "--config", config],
+                                prog_name="aezoo")
+    one_line_error(result, "cannot be built with config", f"aezoo info {name}")
+    assert not (tmp_path / "run").exists()
+
+
+def test_images_are_not_read_at_a_size_below_one(tmp_path):
+    from aezoo.data.images import read_images
+    from aezoo.errors import DatasetUnavailableError
+
+    with pytest.raises(DatasetUnavailableError, match="image_size 0"):
+        read_images([tmp_path / "a.png"], 0, 1)
+
+
 def test_a_config_that_does_not_fit_the_data_stops_at_the_first_step_writing_nothing(tiny_registry, table, tmp_path):
     one_line_error(train(table, tmp_path / "run", "--epochs", "1", "--config", '{"features": 8}'),
                    "The first training step failed", "--config")

@@ -13,6 +13,9 @@ class FCDenoisingAE(nn.Module):
 
     def __init__(self, image_size: int = 28, channels: int = 1, hidden: int = 1176, negative_slope: float = 0.01) -> None:
         super().__init__()
+        for name, value in (("image_size", image_size), ("channels", channels), ("hidden", hidden)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         self.image_shape = (channels, image_size, image_size)
         features = channels * image_size * image_size
         self.negative_slope = negative_slope
