@@ -41,7 +41,7 @@ def check_fits(splits: Splits, model: str, preprocessing: dict[str, Any]) -> Non
         return
     shape = _item_shape(splits.train) if sizes[0] else None
     if shape is not None:
-        _check_shape(shape, splits.name, model, preprocessing)
+        _check_shape(shape, splits.name, model, preprocessing, getattr(splits.train, "features", None))
     if not all(sizes):
         raise NotEnoughDataError(
             f"{splits.name} gives {sizes[0]} training and {sizes[1]} held-out items; {model} needs both to train "
@@ -50,12 +50,16 @@ def check_fits(splits: Splits, model: str, preprocessing: dict[str, Any]) -> Non
         )
 
 
-def _check_shape(shape: tuple[int, ...], name: str, model: str, preprocessing: dict[str, Any]) -> None:
+def _check_shape(shape: tuple[int, ...], name: str, model: str, preprocessing: dict[str, Any],
+                 columns: Any = None) -> None:
     features = preprocessing.get("features")
     size, channels = preprocessing.get("image_size"), preprocessing.get("channels")
     if isinstance(features, list | tuple):
         if len(shape) != 1 or shape[0] != len(features):
             given = f"rows of {shape[0]} columns" if len(shape) == 1 else f"items shaped {tuple(shape)}, not table rows"
+            if columns:  # named columns: say which differ
+                given += (f" (missing {[f for f in features if f not in columns]}, "
+                          f"unexpected {[c for c in columns if c not in features]})")
             raise DataMismatchError(
                 f"{name} gives {given}; {model} reads tables of {len(features)} columns.",
                 "Pass a CSV or data set with the model's columns ('aezoo info " + model + "').",

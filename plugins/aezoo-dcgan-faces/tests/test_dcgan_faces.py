@@ -146,11 +146,12 @@ def test_save_load_round_trip_is_exact(tmp_path: Path) -> None:
 def test_finetune_continues_adversarial_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))
     base = aezoo.load("dcgan-faces", device="cpu")
-    tuned = aezoo.finetune("dcgan-faces", data=tiny_faces(10, size=64, channels=3), epochs=1, output_dir=tmp_path,
+    tuned = aezoo.finetune("dcgan-faces", data=tiny_faces(10, size=64, channels=3), epochs=1,
+                           output_dir=tmp_path / "tuned",
                            device="cpu", progress=False, options={"eval_samples": 16})
-    assert tuned.aezoo.path == tmp_path and (tmp_path / "samples.png").is_file()
+    assert tuned.aezoo.path == tmp_path / "tuned" and (tmp_path / "tuned" / "samples.png").is_file()
     assert {m.name for m in tuned.aezoo.card.metrics} == GAN_METRICS | SAMPLE_METRICS | BASELINE_METRICS
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["samples.png"]
+    assert sorted(p.name for p in (tmp_path / "tuned").glob("*.png")) == ["samples.png"]
     for part in ("generator", "discriminator"):
         changed = [k for k, v in tuned.state_dict().items()
                    if k.startswith(part) and k.endswith("weight") and not torch.equal(v, base.state_dict()[k])]
