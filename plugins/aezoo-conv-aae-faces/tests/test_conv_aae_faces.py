@@ -308,7 +308,7 @@ def test_finetune_continues_the_adversarial_training(shipped, tmp_path):
     assert f"fine-tuned from {NAME}" in tuned.aezoo.card.training_data
     before, after = shipped.state_dict(), tuned.state_dict()
     for prefix in ("encoder.", "decoder.", "discriminator."):  # all three phases ran from the shipped weights
-        assert any(not torch.equal(v, before[k]) for k, v in after.items() if k.startswith(prefix)), prefix
+        assert any(not torch.equal(v.cpu(), before[k].cpu()) for k, v in after.items() if k.startswith(prefix)), prefix
     assert tuned.reconstruct(face_like(2, 64, 3)).shape == (2, 3, 64, 64)
 
 

@@ -249,6 +249,6 @@ def test_finetune_starts_from_the_shipped_weights(shipped, tmp_path):
     tuned = finetune(NAME, data=face_like(10, 64, 3), epochs=1, output_dir=tmp_path / "tuned", progress=False)
     assert tuned.aezoo.path == tmp_path / "tuned"
     assert "fine-tuned from conv-vae-faces" in tuned.aezoo.card.training_data
-    changed = [k for k, v in tuned.state_dict().items() if not torch.equal(v, shipped.state_dict()[k])]
+    changed = [k for k, v in tuned.state_dict().items() if not torch.equal(v.cpu(), shipped.state_dict()[k].cpu())]
     assert changed  # it trained
     assert tuned.reconstruct(face_like(2, 64, 3)).shape == (2, 3, 64, 64)
