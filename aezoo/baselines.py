@@ -184,7 +184,7 @@ def reconstruction_mse(
     ``reconstruct`` maps a batch (B, C, H, W) to a batch of the same shape; it is called under
     ``torch.no_grad`` in batches of ``batch_size``. Sums are taken in float64.
     """
-    x = _flat_images("images", images)
+    _flat_images("images", images)  # validates: shape, dtype, finiteness
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     per_image: list[float] = []

@@ -210,7 +210,7 @@ def sliced_wasserstein(
         raise ValueError(f"patch_size must be a positive odd integer, got {patch_size!r}")
     if not isinstance(min_resolution, int) or min_resolution < patch_size:
         raise ValueError(f"min_resolution must be an integer >= patch_size ({patch_size}), got {min_resolution!r}")
-    _, c, h, w = a.shape
+    h, w = a.shape[-2:]
     levels = _resolutions(h, w, min_resolution)
     if not levels:
         raise ValueError(f"images of {h}x{w} are below min_resolution {min_resolution}: no pyramid level to compare")

@@ -121,9 +121,8 @@ def knn(train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor)
 def series_recipe(
     train: torch.Tensor, noisy_test: torch.Tensor, clean_test: torch.Tensor, noise: str
 ) -> tuple[dict, str]:
-    from torch import nn
-
     from aezoo_fc_dae_mnist.model import build
+    from torch import nn
 
     torch.manual_seed(0)
     model = build()

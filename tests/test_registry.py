@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from aezoo import CardData, DatasetSpec, ModelSpec, hookimpl
-from aezoo import Metric, Recipe
+from aezoo import CardData, DatasetSpec, Metric, ModelSpec, Recipe, hookimpl
 from aezoo.errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
 from aezoo.registry import IN_CODE, SLOW_PLUGIN_SECONDS, PluginWarning, Registry
 from tests import distributions_fixture

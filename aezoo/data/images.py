@@ -31,7 +31,6 @@ def mnist_5k() -> Splits:
 
 
 def _torchvision_digits(dataset: str, cls_name: str, root: str | None, download: bool) -> Splits:
-    import torch
     from torch.utils.data import TensorDataset
 
     from ..settings import aezoo_home

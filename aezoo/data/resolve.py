@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataMismatchError, DatasetUnavailableError, NotEnoughDataError
-from ..spec import ModelSpec
 from ..registry import get_registry
+from ..spec import ModelSpec
 from . import Splits, dataset_spec
 
 TEST_EVERY = 5

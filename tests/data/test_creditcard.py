@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from aezoo.data import load_dataset
 from aezoo.data import creditcard as cc
+from aezoo.data import load_dataset
 from aezoo.data.creditcard import (
     COLUMNS,
     FEATURES,

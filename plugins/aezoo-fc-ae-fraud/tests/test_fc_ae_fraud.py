@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from aezoo_fc_ae_fraud.plugin import FEATURES  # V1..V28, Amount: the model does not read Time
 
 import aezoo
 import aezoo.train
@@ -16,7 +17,6 @@ from aezoo.data.creditcard import synthetic_creditcard_frame
 from aezoo.data.tabular import ColumnsError
 from aezoo.errors import DataMismatchError, UndefinedMetricError
 from aezoo.metrics import average_precision, roc_auc
-from aezoo_fc_ae_fraud.plugin import FEATURES  # V1..V28, Amount: the model does not read Time
 
 pandas = pytest.importorskip("pandas")
 
