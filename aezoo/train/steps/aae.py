@@ -21,7 +21,8 @@ Recipe options:
   the learning rates are what balances the phases; the weights matter with ``adv_weight=0``,
   which turns the model into a plain autoencoder with an idle discriminator);
   ``flip``, ``shift``: augmentation (random horizontal flips, shifts up to ``shift`` pixels);
-  ``schedule``: "constant" or "cosine", applied to all three learning rates.
+  ``schedule``: "constant" or "cosine", applied to all three learning rates;
+  ``baselines``: also measure PCA / probabilistic PCA at the latent size (``aezoo.train.steps.generative``).
 """
 
 from __future__ import annotations

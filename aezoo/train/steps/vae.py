@@ -10,7 +10,8 @@ reparameterised sample; for evaluation it has ``posterior(images) -> (mu, logvar
 Recipe options: ``beta`` (KL weight, default 1), ``kl_warmup`` (the fraction of the run's epochs
 over which the KL weight rises linearly to beta, default 0: none; a fraction, so it scales with
 ``--epochs``), ``flip`` and ``shift``
-(augmentation), plus the base step's ``schedule`` and ``betas``.
+(augmentation), ``baselines`` (PCA / probabilistic PCA at the latent size, see
+``aezoo.train.steps.generative``), plus the base step's ``schedule`` and ``betas``.
 """
 
 from __future__ import annotations
