@@ -195,7 +195,8 @@ def score_command(name: str, table: Path, output: Path, device: str, overwrite: 
     _check_outputs([output], [table], overwrite)
     frame = read_csv(table)
     model = _load_for(name, "decision_function", device)
-    result = pandas.DataFrame({"score": model.decision_function(frame), "is_anomaly": model.predict(frame)})
+    scores = model.decision_function(frame)  # once: predict() would compute every score again
+    result = pandas.DataFrame({"score": scores, "is_anomaly": (scores > float(model.threshold_)).astype("int64")})
     _write(output, lambda tmp: result.to_csv(tmp, index_label="row"), overwrite=overwrite)
     flagged = int(result["is_anomaly"].sum())
     click.echo(f"{flagged} of {len(result)} rows flagged (threshold {float(model.threshold_):.4g})", err=True)
