@@ -143,7 +143,7 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
         model.aezoo = ModelInfo(spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
         return model.to(pick_device(device)).eval()
 
-    from .checkpoint import check_layout, load_weights
+    from .checkpoint import check_layout, load_tensors, load_weights
     from .safetensors_header import read_header
 
     folder = resolve(ref, force=force_download)
@@ -154,13 +154,15 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
         raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}.", "Restore or re-download the checkpoint.")
     # Nothing is allocated until the config is known to fit the weights: the header (read without
     # any tensor) is compared with the module built on the meta device, which holds no storage.
-    header = read_header(weights)
     check_config_types(spec, checkpoint.config, folder / CONFIG_FILE)
     expected = expected_layout_of(spec, checkpoint.config, folder / CONFIG_FILE)
     if expected is not None:
-        check_layout(expected, header, weights)
-    model = _build_from_checkpoint(spec, checkpoint.config, folder / CONFIG_FILE)
-    load_weights(model, weights)
+        check_layout(expected, read_header(weights), weights)
+    model = _call_builder(spec, checkpoint.config, folder / CONFIG_FILE)
+    if expected is not None:  # the header was compared above: read the tensors, once
+        model.load_state_dict(load_tensors(weights), strict=True)
+    else:  # a builder the meta device cannot run: compare with the real module first
+        load_weights(model, weights)
     try:
         card = read_card(folder / CARD_FILE)
     except CheckpointError as exc:  # the card is informative: a malformed one never blocks the weights
@@ -245,7 +247,3 @@ def expected_layout_of(
 
 def _meta_unsupported(exc: BaseException | None) -> bool:
     return isinstance(exc, (NotImplementedError, RuntimeError)) and "meta" in str(exc).lower()
-
-
-def _build_from_checkpoint(spec: ModelSpec, config: dict[str, Any], path: Path) -> torch.nn.Module:
-    return _call_builder(spec, config, path)
