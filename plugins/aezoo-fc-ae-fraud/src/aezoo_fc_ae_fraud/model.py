@@ -36,6 +36,7 @@ from .plugin import CONFIG, NAME, RECIPE, preprocessing_for
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
 SCORES = ("mse", "scaled_mae", "scaled_mse")
+SCORE_CHUNK = 8192  # rows per forward pass when scoring: large enough to amortise calls, small enough for cache
 
 
 class NotFittedError(AezooError, ValueError, AttributeError):
@@ -263,14 +264,19 @@ class TabularAE(nn.Module):
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
         return self
 
-    @torch.no_grad()
-    def decision_function(self, X: Any, batch_size: int = 8192) -> np.ndarray:
-        """Anomaly scores (n_samples,) as float64: higher is more anomalous."""
+    def decision_function(self, X: Any, batch_size: int = SCORE_CHUNK) -> np.ndarray:
+        """Anomaly scores (n_samples,) as float64: higher is more anomalous.
+
+        Rows are converted, checked and scored one chunk at a time, straight into the result: memory
+        beyond the input stays at one chunk however many rows come."""
         self._require_fitted()
-        x = self._rows(X)
-        with _eval(self):
-            parts = [self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        return torch.cat(parts).to(torch.float64).cpu().numpy() if parts else np.zeros(0)
+        rows = self._row_array(X)
+        scores = np.empty(len(rows), dtype=np.float64)
+        with _eval(self), torch.inference_mode():
+            for start in range(0, len(rows), batch_size):
+                chunk = self._chunk(rows, start, batch_size)
+                scores[start:start + len(chunk)] = self(chunk).cpu().numpy()
+        return scores
 
     def predict(self, X: Any) -> np.ndarray:
         """1 (anomaly) where the score exceeds ``threshold_``, else 0."""
@@ -289,27 +295,41 @@ class TabularAE(nn.Module):
             )
 
     def _rows(self, X: Any) -> torch.Tensor:
-        """Rows as a float32 tensor (N, F) on the model's device, from an array, tensor or DataFrame."""
+        """All rows as one checked float32 tensor (N, F) on the model's device (for fit and reconstruct)."""
+        rows = self._row_array(X)
+        return self._chunk(rows, 0, max(len(rows), 1))
+
+    def _row_array(self, X: Any) -> np.ndarray | torch.Tensor:
+        """Rows (N, F) from an array, tensor or DataFrame, shape checked but not yet converted: a
+        float array or tensor is used as it is, without a copy."""
         if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame: columns by name
             X = self._frame_columns(X)
-        if torch.is_tensor(X):
-            x = X.detach().to("cpu", torch.float32)
-        else:
+        if not torch.is_tensor(X) and not (isinstance(X, np.ndarray) and X.dtype.kind in "fiub"):
             try:
-                x = torch.from_numpy(np.array(X, dtype=np.float32))
+                X = np.asarray(X, dtype=np.float32)
             except (TypeError, ValueError) as exc:
                 raise InputShapeError(f"Cannot read rows from a {type(X).__name__}: {exc}.",
                                       "Pass a numeric array, tensor or DataFrame.") from exc
-        expected = f"(n_samples, {self.n_features})"
-        if x.dim() != 2 or x.shape[1] != self.n_features:
+        if X.ndim != 2 or X.shape[1] != self.n_features:
             named = f" ({_short(self.feature_names)})" if self.feature_names else ""
-            hint = " Use X.reshape(1, -1) for a single row." if x.dim() == 1 else ""
-            raise InputShapeError(f"Expected rows shaped {expected}{named}, got {tuple(x.shape)}.",
+            hint = " Use X.reshape(1, -1) for a single row." if X.ndim == 1 else ""
+            raise InputShapeError(f"Expected rows shaped (n_samples, {self.n_features}){named}, got {tuple(X.shape)}.",
                                   "Pass one column per feature, in the model's order." + hint)
+        return X
+
+    def _chunk(self, rows: np.ndarray | torch.Tensor, start: int, size: int) -> torch.Tensor:
+        """Rows ``start:start+size`` as float32 on the model's device; NaN or infinite values are an
+        error that counts the bad rows of the whole input."""
+        part = rows[start:start + size]
+        x = part.detach() if torch.is_tensor(part) else torch.from_numpy(np.require(part, np.float32, ["W"]))
+        x = x.to(self.mean.device, torch.float32)
         if not bool(torch.isfinite(x).all()):
-            bad = int((~torch.isfinite(x)).any(1).sum())
+            if torch.is_tensor(rows):
+                bad = int((~torch.isfinite(rows.detach())).any(1).sum())
+            else:
+                bad = int((~np.isfinite(np.asarray(rows, dtype=np.float64))).any(1).sum())
             raise InputShapeError(f"{bad} rows contain NaN or infinite values.", "Drop or fill them first.")
-        return x.to(self.mean.device)
+        return x
 
     def _frame_columns(self, frame: Any) -> Any:
         from aezoo.data.tabular import select_columns
