@@ -125,8 +125,9 @@ class WeightsManifest:
 
     @classmethod
     def from_json(cls, path: Path | Any) -> WeightsManifest:
-        """Read a manifest file (a path or an ``importlib.resources`` traversable)."""
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        """Read a manifest file, or the manifest of a release file (a path or an ``importlib.resources`` traversable)."""
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(doc["weights"] if isinstance(doc, dict) and "weights" in doc else doc)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -321,7 +322,7 @@ class Release:
         except (OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise InvalidSpecError(
                 f"Malformed release file {path}: {type(exc).__name__}: {str(exc)[:200]}.",
-                "Regenerate it with 'python -m aezoo.release'.",
+                "Write it again with 'aezoo push FOLDER --repo ORG/NAME --write-release PATH'.",
             ) from exc
 
     def card(self, **static: Any) -> CardData:

@@ -26,7 +26,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from aezoo.release import git_snapshot
+from aezoo.publish import published_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OLAH = ROOT / ".venv-olah" / "bin" / "olah-cli"
@@ -68,6 +68,19 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def git_commit_folder(folder: Path, repo: Path) -> str:
+    """Make ``repo`` a git repository holding exactly ``folder``'s published files (plain blobs, no
+    LFS) in one commit on ``main``; returns the commit id."""
+    if repo.exists():
+        shutil.rmtree(repo)
+    repo.mkdir(parents=True)
+    copy_published(folder, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", f"Publish {Path(folder).name}")
+    return _git(repo, "rev-parse", "HEAD")
+
+
 class HubServer:
     """One olah process on 127.0.0.1 and the git repositories it serves.
 
@@ -93,9 +106,9 @@ class HubServer:
         return self.mirrors / "models" / org / name
 
     def publish(self, folder: Path, repo_id: str) -> str:
-        """Serve checkpoint ``folder`` as ``repo_id`` (replacing what was there) in the same
-        reproducible commit a release pins; returns the commit id."""
-        return git_snapshot(folder, self.repo_path(repo_id))
+        """Serve checkpoint ``folder``'s published files as ``repo_id`` (replacing what was there),
+        in one plain git commit on ``main``; returns its id."""
+        return git_commit_folder(folder, self.repo_path(repo_id))
 
     def push(self, repo_id: str, files: dict[str, bytes], message: str = "Update") -> str:
         """Add a commit on ``main`` of ``repo_id`` that writes ``files``; returns its id."""
@@ -194,8 +207,6 @@ class HubServer:
 
 def copy_published(folder: Path, target: Path) -> Path:
     """Copy a checkpoint folder's published files to ``target`` (a local mirror's repo folder)."""
-    from aezoo.release import published_files
-
     for name in published_files(folder):
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / name, target / name)

@@ -48,9 +48,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import data, models, plugins, tasks, training
+    from . import data, models, plugins, publish, tasks, training
 
-    for module in (models, plugins, data, training, tasks):
+    for module in (models, plugins, data, training, tasks, publish):
         for command in module.COMMANDS:
             main.add_command(command)
 

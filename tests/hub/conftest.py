@@ -1,8 +1,11 @@
-"""Fixtures for resolving weights through a real Hub-compatible server on 127.0.0.1.
+"""Fixtures for resolving and publishing weights through real Hub-compatible servers on 127.0.0.1.
 
 ``hub_server`` is one olah process per test session (per xdist worker); every test serves its
 own repo names from it, so tests never see each other's repos. Without olah these tests skip,
 unless ``AEZOO_REQUIRE_OLAH=1`` (set by ``make test``) turns the skip into a failure.
+
+``write_hub_server`` is one write-capable hub (tests/hubwrite.py, a thread of the test process)
+per session and worker, for publishing; ``write_hub`` points huggingface_hub at it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from aezoo import hookimpl
+from aezoo.publish import release_data
 from aezoo.registry import Registry, env_flag, set_registry
-from aezoo.release import make_release
 from aezoo.spec import ModelSpec, WeightsManifest
 from tests.conftest import hub_env
-from tests.hubserver import HubServer, OlahNotFound, find_olah
+from tests.hubserver import HubServer, OlahNotFound, find_olah, git_commit_folder
+from tests.hubwrite import HubWriteServer
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +56,20 @@ def hub(hub_server: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     """huggingface_hub pointed at ``hub_server``, online, with this test's own cache."""
     hub_env(monkeypatch, tmp_path / "hf", endpoint=hub_server.endpoint, offline=False)
     return hub_server
+
+
+@pytest.fixture(scope="session")
+def write_hub_server() -> Iterator[HubWriteServer]:
+    """A write-capable hub on a free port of 127.0.0.1 (anyone may write), for the whole session."""
+    with HubWriteServer() as server:
+        yield server
+
+
+@pytest.fixture
+def write_hub(write_hub_server: HubWriteServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> HubWriteServer:
+    """huggingface_hub pointed at ``write_hub_server``, online, with this test's own cache."""
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=write_hub_server.endpoint, offline=False)
+    return write_hub_server
 
 
 @pytest.fixture
@@ -114,8 +132,9 @@ def flip_last_byte(path: Path, *, keep_mtime: bool) -> None:
 
 
 def release_manifest(folder: Path, repo_id: str, scratch: Path) -> WeightsManifest:
-    """The pinned manifest ``python -m aezoo.release`` writes for ``folder`` as ``repo_id``."""
-    return WeightsManifest.from_dict(make_release(folder, repo_id, scratch)["weights"])
+    """The manifest a release of ``folder`` as ``repo_id`` pins, at the commit that holds it in the
+    git repository ``scratch`` (olah serves it when that is ``hub.repo_path(repo_id)``)."""
+    return WeightsManifest.from_dict(release_data(folder, repo_id, git_commit_folder(folder, scratch))["weights"])
 
 
 class _Specs:

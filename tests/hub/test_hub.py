@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import torch
 
 import aezoo
 from aezoo.errors import (
@@ -24,14 +23,10 @@ from aezoo.errors import (
     WeightsUnavailableError,
 )
 from aezoo.integrity import git_blob_sha1, sha256_of
-from aezoo.registry import Registry, set_registry
-from aezoo.release import make_release
+from aezoo.publish import release_data
 from aezoo.spec import Release, WeightsManifest
 from tests.conftest import UNREACHABLE, hub_env
 from tests.hub.conftest import assert_weights_equal, flip_last_byte, release_manifest
-from tests.hubserver import ROOT
-
-FC_DAE_WEIGHTS = ROOT / "weights" / "fc-dae-mnist"
 
 
 def verification_records() -> dict[str, dict]:
@@ -71,34 +66,6 @@ def test_download_by_name_gets_the_pinned_commit_and_load_gives_the_saved_weight
     assert_weights_equal(model, first / "model.safetensors")
     # ... while the branch itself serves the newer weights.
     assert_weights_equal(aezoo.load(f"hf://{repo_id}"), later / "model.safetensors")
-
-
-# -- 2. the first-party fc-dae-mnist, through the hub ---------------------------------------------
-
-
-def test_fc_dae_mnist_loads_by_name_from_the_hub_at_its_pinned_commit(hub, hf_cache):
-    from aezoo_fc_dae_mnist import plugin
-
-    registry = Registry(autoload=False)
-    registry.register(plugin, "fc-dae-mnist", distribution="aezoo-fc-dae-mnist")
-    set_registry(registry)
-    manifest = aezoo.info("fc-dae-mnist").weights
-    assert manifest is not None, "fc-dae-mnist has no release.json: publish it with 'python -m aezoo.release'."
-    assert FC_DAE_WEIGHTS.is_dir(), f"{FC_DAE_WEIGHTS} (the published checkpoint) is missing."
-    assert os.environ["AEZOO_MIRRORS"] == ""  # the source checkout's weights/ must not be used
-
-    # The committed weights folder reproduces exactly the commit release.json pins.
-    assert hub.publish(FC_DAE_WEIGHTS, manifest.repo_id) == manifest.revision
-
-    model = aezoo.load("fc-dae-mnist", device="cpu")
-
-    owner, repo = manifest.repo_id.split("/")
-    assert model.aezoo.path == hf_cache / f"models--{owner}--{repo}" / "snapshots" / manifest.revision
-    assert_weights_equal(model, FC_DAE_WEIGHTS / "model.safetensors")
-    assert model.aezoo.card is not None
-    with torch.no_grad():
-        digits = torch.rand(2, 1, 28, 28)
-        assert model(digits).shape == digits.shape
 
 
 # -- 3. offline: the cache after a download, a clear error before -----------------------------------
@@ -293,7 +260,7 @@ def test_unreachable_hub_is_unavailable_with_a_way_out(pin, tiny_checkpoint, tmp
     "unsafe", ["../model.safetensors", "/etc/passwd", "sub/../../x", "..", "a\\b", "./config.json", ""]
 )
 def test_unsafe_file_names_in_a_manifest_are_refused_before_any_download(tiny_checkpoint, unsafe, hf_cache, tmp_path):
-    release = json.loads(json.dumps(make_release(tiny_checkpoint, "aezoo-test/unsafe", tmp_path / "release-scratch")))
+    release = json.loads(json.dumps(release_data(tiny_checkpoint, "aezoo-test/unsafe", "0" * 40)))
     manifest = WeightsManifest.from_dict(release["weights"])
     release["weights"]["files"].append({"path": unsafe, "sha256": "0" * 64, "size": 1})
     path = tmp_path / "release.json"
