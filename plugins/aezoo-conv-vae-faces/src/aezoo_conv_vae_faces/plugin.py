@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
+from aezoo.card import read_prose
 from aezoo.spec import Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
@@ -40,37 +41,10 @@ SPEC = ModelSpec(
     weights=RELEASE.weights,
     card=RELEASE.card(
         license="other",
-        datasets=("celeba",),
-        full_data_training=(
-            "These weights saw the 14,283 training images of CelebA that could be had offline. With the full "
-            "img_align_celeba folder (202,599 images; mmlab.ie.cuhk.edu.hk/projects/CelebA.html) the same command "
-            "trains on all 162,770 training ids and tests on the same 19,962 test ids: `aezoo train conv-vae-faces "
-            "--data celeba:PATH/img_align_celeba` (about 11 times the steps per epoch; lower --epochs to keep the "
-            "step count). `aezoo evaluate conv-vae-faces --data celeba:PATH` re-measures this card, baselines included."
-        ),
-        notes=(
-            "Terms: trained on CelebA images (non-commercial research terms of the CelebA data set apply; Liu et al., "
-            "\"Deep Learning Face Attributes in the Wild\", ICCV 2015). The card shows model samples only, never "
-            "CelebA images or reconstructions of them. "
-            "Model: the deep-learning-wizard series announced a convolutional VAE for faces but never wrote it; this "
-            "one follows pythae and AntixK/PyTorch-VAE: stride-2 convolutions 32/64/128/256 with BatchNorm and "
-            "LeakyReLU, a 128-dimensional diagonal Gaussian posterior, transposed convolutions and a sigmoid output, "
-            "trained on the ELBO with a Bernoulli likelihood (binary cross-entropy summed over pixels) and an N(0, I) "
-            "prior, the KL weight rising to 1 over the first tenth of the epochs, random horizontal flips, Adam with "
-            "a cosine schedule. "
-            "Against the baselines a sceptical reader tries first, on the same 659 held-out faces: reconstruction "
-            "from the posterior mean scores MSE 0.005298 against 0.005617 for PCA with the same 128 components fitted "
-            "on the same training images (5.7 % lower; better on 371 of the 659 faces) and 0.0702 for the mean face; "
-            "samples from the prior (seed 0) "
-            "score a sliced Wasserstein distance of 44.2 against 81.2 for probabilistic PCA with 128 components and "
-            "16.8 for real training faces (the floor at this sample size): much better than the Gaussian baseline, "
-            "blurry as VAE samples are (dcgan-faces samples score 19.7). No copies: the samples' mean distance to "
-            "their nearest training face (0.171) is close to that of the held-out faces (0.182) and the closest "
-            "sample is 0.103 away. FID is not reported: it needs Inception weights that cannot be downloaded here "
-            "(`aezoo evaluate --inception FILE` measures it where they can). "
-            "Reproduce: `aezoo train conv-vae-faces --data celeba:PATH` on a GPU (about 3.5 minutes on an H200); "
-            "GPU kernels sum in their own order, so a rerun lands near, not on, these numbers."
-        ),
+        # No Hub id: CelebA's authors publish it on their own site only, and a re-upload on the Hub is a
+        # third party's copy without the official partition; the card's prose names the data.
+        datasets=(),
+        **read_prose(files(__package__) / "card.md"),
     ),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
+from aezoo.card import read_prose
 from aezoo.spec import Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
@@ -37,37 +38,10 @@ SPEC = ModelSpec(
     weights=RELEASE.weights,
     card=RELEASE.card(
         license="other",
-        datasets=("celeba",),
-        full_data_training=(
-            "These weights saw the 14,283 training images of CelebA that could be had offline. With the full "
-            "img_align_celeba folder (202,599 images; mmlab.ie.cuhk.edu.hk/projects/CelebA.html) the same command "
-            "trains on all 162,770 training ids and tests on the same 19,962 test ids: `aezoo train dcgan-faces "
-            "--data celeba:PATH/img_align_celeba` (about 11 times the steps per epoch; lower --epochs to keep the "
-            "step count). `aezoo evaluate dcgan-faces --data celeba:PATH` re-measures this card, baselines included."
-        ),
-        notes=(
-            "Terms: trained on CelebA images (non-commercial research terms of the CelebA data set apply; Liu et al., "
-            "\"Deep Learning Face Attributes in the Wild\", ICCV 2015). The card shows model samples only, never "
-            "CelebA images or reconstructions of them. "
-            "Model: the series announced a GAN for faces but never wrote it; this is pytorch/examples' DCGAN (nz 100, "
-            "ngf = ndf = 64, Adam lr 2e-4 and beta1 0.5, N(0, 0.02) init, BatchNorm, Tanh output, inputs in [-1, 1], "
-            "batch 128) with a discriminator that returns logits (BCE with logits), random horizontal flips, and "
-            "samples drawn with the generator in eval mode so each image depends on its own seed; the checkpoint holds "
-            "both networks, so fine-tuning continues the adversarial game. "
-            "Against the baselines, on the same 659 held-out faces: samples (seed 0) score a sliced Wasserstein "
-            "distance of 19.7 against 78.8 for probabilistic PCA with 100 components (the latent size) fitted on the "
-            "same training images and 16.8 for real training faces (the floor at this sample size): the best of the "
-            "three face models (conv-vae-faces 44.2, conv-aae-faces 46.9). No copies: the samples' mean distance to "
-            "their nearest training face is 0.160 against 0.182 for held-out faces, and the closest sample is 0.089 "
-            "away, while a copy would be near 0. The last epoch ends with the discriminator calling almost every "
-            "held-out face fake (d_real_accuracy 0.08, d_fake_accuracy 1.0); d_accuracy swings from one evaluation "
-            "to the next (0.72 at epoch 55, 0.54 at epoch 60), so read it as a training diagnostic, not a quality "
-            "score. FID is not "
-            "reported: it needs Inception weights that cannot be downloaded here (`aezoo evaluate --inception FILE`). "
-            "Reproduce: `aezoo train dcgan-faces --data celeba:PATH` on a GPU (about 2 minutes on an H200); GPU "
-            "kernels sum in their own order and adversarial training amplifies that, so a rerun gives a different "
-            "run of similar quality rather than these weights."
-        ),
+        # No Hub id: CelebA's authors publish it on their own site only, and a re-upload on the Hub is a
+        # third party's copy without the official partition; the card's prose names the data.
+        datasets=(),
+        **read_prose(files(__package__) / "card.md"),
     ),
 )
 
