@@ -1,4 +1,4 @@
-"""The public functions: find, inspect, download and load models by name, folder or hub reference.
+"""The public functions: find, inspect, download and load models by name, hub repo or folder.
 
 Only ``load`` imports torch, and only when called.
 """
@@ -10,12 +10,12 @@ import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict, cast
 
-from . import hub
+from . import hub, publish
 from .card import read_card
 from .checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, read_config
-from .errors import CheckpointError, InvalidSpecError, ModelNotFoundError, WeightsUnavailableError
+from .errors import AezooError, CheckpointError, InvalidReferenceError, InvalidSpecError, WeightsUnavailableError
 from .registry import get_registry
 from .spec import CardData, ModelSpec
 
@@ -45,48 +45,148 @@ def info(name: str) -> ModelSpec:
     return get_registry().get(name)
 
 
-def download(name: str, *, force: bool = False) -> Path:
-    """Make a model's published checkpoint local and verified; returns its folder."""
+class HubOptions(TypedDict, total=False):
+    """Where a load takes weights from, as ``aezoo.load`` takes them; for the calls that load a model
+    on the way (``evaluate``, ``finetune``)."""
+
+    revision: str | None
+    cache_dir: str | os.PathLike[str] | None
+    local_files_only: bool
+    token: str | bool | None
+
+
+HUB_OPTIONS = tuple(HubOptions.__annotations__)
+
+
+def pop_hub_options(kwargs: dict[str, Any]) -> HubOptions:
+    """Take the ``HubOptions`` out of a call's other keyword arguments."""
+    return cast(HubOptions, {key: kwargs.pop(key) for key in HUB_OPTIONS if key in kwargs})
+
+
+def download(
+    name: str,
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+    force: bool = False,
+    to: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Make a registered model's checkpoint local and verified; returns its folder.
+
+    The pinned checkpoint comes from a mirror, the cache or the hub, each file checked by sha256.
+    ``revision`` (another revision of the model's hub repo) is taken as asked, checked against the
+    hub's own content ids: the pinned sha256 describe only the pinned commit. ``to``: also write the
+    checkpoint as the mirror folder ``to/<repo name>/`` that ``AEZOO_MIRRORS`` reads, and return that
+    (``overwrite`` replaces a folder there that does not hold it)."""
     spec = info(name)
     if spec.weights is None:
         raise WeightsUnavailableError(
             f"{name} has no published weights.", f"Train it instead: aezoo train {name}."
         )
-    return hub.fetch(spec.weights, force=force)
+    manifest = spec.weights
+    access = dict(cache_dir=cache_dir, local_files_only=local_files_only, token=token, force=force)
+    if revision is not None and revision != manifest.revision:
+        if to is not None:
+            raise InvalidReferenceError(
+                f"A mirror folder holds the pinned {manifest.repo_id}@{manifest.revision[:12]}, not revision {revision!r}.",
+                "Drop the revision to write the mirror (AEZOO_MIRRORS checks files against the pinned sha256).",
+            )
+        return _other_revision(spec, hub.fetch_ref(manifest.repo_id, hub.check_revision(revision), **access))
+    folder = hub.fetch(manifest, **access)
+    if to is None:
+        return folder
+    from .mirror import write_mirror
+
+    return write_mirror(manifest, folder, Path(to).expanduser(), overwrite=overwrite)
+
+
+def _other_revision(spec: ModelSpec, folder: Path) -> Path:
+    """A name asked at another revision must still be that model: its config names the architecture."""
+    architecture = read_config(folder).architecture
+    if architecture != spec.name:
+        raise CheckpointError(
+            f"{folder} (another revision of {spec.name}'s repo) holds a {architecture!r} checkpoint, not {spec.name!r}.",
+            f"Load it as hf://{spec.weights.repo_id if spec.weights else 'org/name'}@REVISION, or check the revision.",
+        )
+    return folder
 
 
 def looks_like_path(ref: str | os.PathLike[str]) -> bool:
-    """Whether the user clearly wrote a path: a ``pathlib.Path``, or a string that contains a path
-    separator, starts with ``.`` or ``~``, or is absolute. Anything else is a model name, even when
-    a folder of that name happens to exist in the working directory."""
+    """Whether the user clearly wrote a path: a ``pathlib.Path``, or a string that starts with ``.``
+    or ``~`` (``./x``, ``../x``, ``~/x``) or is absolute. Anything else is a model name or, with one
+    ``/``, a hub repo ``org/name``, even when a folder of that name exists in the working directory."""
     if isinstance(ref, os.PathLike):
         return True
-    separators = {"/", os.sep, os.altsep} - {None}
-    return any(sep in ref for sep in separators) or ref.startswith((".", "~")) or os.path.isabs(ref)
+    return ref.startswith((".", "~")) or os.path.isabs(ref)
 
 
-def resolve(ref: str | Path, *, force: bool = False) -> Path:
-    """A model name, a checkpoint folder or ``hf://org/name@rev`` -> a local, verified folder.
-
-    A bare name always means the registered model and its pinned, sha256-checked weights: a folder
-    ``./fc-dae-mnist/`` never stands in for ``fc-dae-mnist``; write ``./fc-dae-mnist`` to load it."""
+def ref_kind(ref: str | os.PathLike[str]) -> str:
+    """How ``aezoo.load`` reads a reference: ``"hf"`` (``hf://org/name@rev``), ``"folder"`` (an explicit
+    path), ``"repo"`` (``org/name`` on the hub) or ``"name"`` (a registered model)."""
     if isinstance(ref, str) and ref.startswith(hub.HUB_PREFIX):
-        return hub.fetch_ref(*hub.parse_hub_ref(ref), force=force)
+        return "hf"
     if looks_like_path(ref):
+        return "folder"
+    separators = {"/", os.sep, os.altsep} - {None}
+    return "repo" if any(sep in str(ref) for sep in separators) else "name"
+
+
+def resolve(
+    ref: str | os.PathLike[str],
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+    force: bool = False,
+) -> Path:
+    """A model name, ``org/name`` (a hub repo), ``hf://org/name@rev`` or a folder -> a local, verified folder.
+
+    A bare name always means the registered model and its pinned, sha256-checked weights, and
+    ``org/name`` always the hub repo: a folder ``./fc-dae-mnist/`` never stands in for
+    ``fc-dae-mnist``; write ``./fc-dae-mnist`` to load it. ``revision`` applies to the hub repo
+    (for a name: its repo, see ``download``); ``cache_dir``, ``local_files_only`` and ``token`` go to
+    huggingface_hub on every request."""
+    access = dict(cache_dir=cache_dir, local_files_only=local_files_only, token=token, force=force)
+    kind = ref_kind(ref)
+    if kind == "hf":
+        return hub.fetch_ref(*hub.parse_hub_ref(str(ref), revision=revision), **access)
+    if kind == "folder":
+        if revision is not None:
+            raise InvalidReferenceError(
+                f"revision={revision!r} applies to hub repos, and {str(ref)!r} is a folder.",
+                "Drop the revision, or name the hub repo (org/name or hf://org/name@revision).",
+            )
         folder = Path(ref).expanduser()
         if not folder.is_dir():
             raise CheckpointError(
                 f"No checkpoint folder at {str(ref)!r}.", "Check the path, or pass a model name from 'aezoo list'."
             )
         return folder
+    ref = str(ref)
+    repo_id = _repo_id(ref) if kind == "repo" else None  # refused before any request, saying how to write a folder
     try:
-        return download(ref, force=force)
-    except ModelNotFoundError as exc:
+        if repo_id is not None:
+            return hub.fetch_ref(repo_id, hub.check_revision(revision or "main", ref=ref), **access)
+        return download(ref, revision=revision, **access)
+    except AezooError as exc:
         if Path(ref).is_dir():
-            raise ModelNotFoundError(
-                exc.what, f"{exc.hint} To load the folder {ref!r} here instead, write it as a path: ./{ref}".strip()
-            ) from exc
+            hint = f"{exc.hint} To load the folder {ref!r} here instead, write it as a path: ./{ref}".strip()
+            raise type(exc)(exc.what, hint) from exc
         raise
+
+
+def _repo_id(ref: str) -> str:
+    try:
+        return hub.check_repo_id(ref)
+    except InvalidReferenceError as exc:
+        raise InvalidReferenceError(
+            f"{ref!r} is neither a model name, a hub repo (org/name) nor an explicit path.",
+            f"Write a folder as ./{ref}, a hub repo as org/name or hf://org/name@revision.",
+        ) from exc
 
 
 def import_object(reference: str) -> Any:
@@ -129,24 +229,43 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, force_download: bool = False) -> torch.nn.Module:
-    """A ready model in eval mode, from a name (``"fc-dae-mnist"``), a checkpoint folder, or
-    ``"hf://org/name@revision"``. ``model.aezoo`` holds its config, card and source.
+def load(
+    ref: str | os.PathLike[str],
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+    device: str = "auto",
+    pretrained: bool = True,
+    force_download: bool = False,
+) -> torch.nn.Module:
+    """A ready model in eval mode, from a name (``"fc-dae-mnist"``), a hub repo holding an aezoo
+    checkpoint (``"org/name"``, ``"hf://org/name@revision"``) or a folder written as a path
+    (``"./runs/x"``, an absolute path, ``Path("x")``). ``model.aezoo`` holds its config, card and source.
 
-    ``pretrained=False`` builds the architecture with fresh weights, and says so by having no path;
-    with ``pretrained=True`` (the default) missing weights are an error, never a silent fallback.
+    ``revision`` picks the hub repo's branch, tag or commit (for a name: its repo's, checked against
+    the hub's content ids instead of the pinned sha256); ``cache_dir``, ``local_files_only`` and
+    ``token`` go to huggingface_hub as in ``hf_hub_download``. ``pretrained=False`` builds the
+    architecture with fresh weights, and says so by having no path; with ``pretrained=True`` (the
+    default) missing weights are an error, never a silent fallback.
     """
     registry = get_registry()
     if not pretrained:
+        if revision is not None:
+            raise InvalidReferenceError(
+                f"revision={revision!r} picks weights, and pretrained=False loads none.", "Drop one of them."
+            )
         spec = registry.get(str(ref))
         model = build(spec)
         model.aezoo = ModelInfo(spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
-        return model.to(pick_device(device)).eval()
+        return publish.attach(model.to(pick_device(device)).eval())
 
     from .checkpoint import check_layout, load_tensors, load_weights
     from .safetensors_header import read_header
 
-    folder = resolve(ref, force=force_download)
+    folder = resolve(ref, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token,
+                     force=force_download)
     checkpoint: CheckpointConfig = read_config(folder)
     spec = registry.get(checkpoint.architecture)
     weights = folder / WEIGHTS_FILE
@@ -171,7 +290,7 @@ def load(ref: str | Path, *, device: str = "auto", pretrained: bool = True, forc
         warnings.warn(f"aezoo: {exc}", UserWarning, stacklevel=2)
         card = None
     model.aezoo = ModelInfo(spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
-    return model.to(pick_device(device)).eval()
+    return publish.attach(model.to(pick_device(device)).eval())
 
 
 _JSON_KINDS: list[tuple[type | tuple[type, ...], str]] = [

@@ -23,6 +23,10 @@ class DuplicateModelError(AezooError):
     """Two distributions register the same model name."""
 
 
+class DuplicateDatasetError(AezooError):
+    """Two distributions register the same data set name."""
+
+
 class PluginLoadError(AezooError):
     """A plugin's entry point could not be loaded (fatal only in strict mode)."""
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from .api import import_object, load
+from .api import HubOptions, import_object, load
 from .errors import TrainingError
 
 
 def evaluate(
-    name_or_path: str | Path, *, data: Any = None, device: str = "auto", inception_weights: str | Path | None = None
+    name_or_path: str | Path,
+    *,
+    data: Any = None,
+    device: str = "auto",
+    inception_weights: str | Path | None = None,
+    **hub: Unpack[HubOptions],
 ) -> dict[str, float]:
     """Load a model and measure its task metrics with its family step on the held-out split of
-    ``data`` (the recipe's data set by default: the card's protocol).
+    ``data`` (the recipe's data set by default: the card's protocol). ``revision``, ``cache_dir``,
+    ``local_files_only`` and ``token`` are as for ``aezoo.load``.
 
     With ``inception_weights`` (a safetensors file of the FID Inception, see ``aezoo.fid``), a
     generative model also gets ``fid``: held-out real images against as many samples (seed 0)."""
@@ -21,7 +27,7 @@ def evaluate(
 
     from .data.resolve import resolve_data
 
-    model = load(name_or_path, device=device)
+    model = load(name_or_path, device=device, **hub)
     spec = model.aezoo.spec
     if spec.recipe is None:
         raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.", "Ask its plugin's author for one.")

@@ -1,7 +1,9 @@
 """Weights resolution: local mirrors first, then the Hugging Face cache and hub, always verified.
 
 Resolution goes through huggingface_hub, so ``HF_ENDPOINT``, ``HF_HOME``, ``HF_HUB_CACHE``,
-``HF_HUB_OFFLINE`` and tokens (``HF_TOKEN``, ``hf auth login``) work as users expect. A file is
+``HF_HUB_OFFLINE`` and tokens (``HF_TOKEN``, ``hf auth login``) work as users expect; a call's own
+``cache_dir``, ``local_files_only`` and ``token`` (``HubAccess``) go to every request it makes, and
+the cache checks below use the cache that call actually writes. A file is
 trusted only after its full sha256 matched the pinned manifest; a file that fails is removed
 from the cache, so a bad download never poisons later loads.
 
@@ -31,6 +33,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -105,50 +108,129 @@ def check_revision(revision: str, *, ref: str | None = None) -> str:
     return revision
 
 
-def parse_hub_ref(ref: str) -> tuple[str, str]:
-    """``hf://org/name@revision`` -> (repo_id, revision); the revision defaults to ``main``.
+def parse_hub_ref(ref: str, *, revision: str | None = None) -> tuple[str, str]:
+    """``hf://org/name@revision`` -> (repo_id, revision); the revision defaults to ``revision``,
+    else ``main``. A reference that names one revision and ``revision`` another is refused.
 
     Both are checked here, before any request, so no reference can name a path."""
     match = _REF.fullmatch(ref)
     if not match or not match["repo"] or match["rev"] == "":
         raise InvalidReferenceError(f"{ref!r} is not a hub reference.", REF_FORMAT)
-    return check_repo_id(match["repo"], ref=ref), check_revision(match["rev"] or "main", ref=ref)
+    if match["rev"] is not None and revision is not None and match["rev"] != revision:
+        raise InvalidReferenceError(
+            f"{ref!r} names revision {match['rev']!r}, but revision={revision!r} was also given.",
+            "Give the revision once: in the reference or as revision= (--revision), not both.",
+        )
+    return check_repo_id(match["repo"], ref=ref), check_revision(match["rev"] or revision or "main", ref=ref)
 
 
-def fetch(manifest: WeightsManifest, *, force: bool = False) -> Path:
-    """Return a local folder holding every file of ``manifest``, each verified by sha256."""
+@dataclass(frozen=True)
+class HubAccess:
+    """How one call reaches the hub, passed to huggingface_hub on every request it makes.
+
+    ``cache_dir``: the cache to use (None: ``HF_HUB_CACHE``); ``local_files_only``: never ask the
+    hub, as with ``HF_HUB_OFFLINE=1``; ``token``: sent to the hub (None: ``HF_TOKEN`` or the stored
+    login; False: none); ``force``: download again even if cached."""
+
+    cache_dir: str | os.PathLike[str] | None = None
+    local_files_only: bool = False
+    token: str | bool | None = None
+    force: bool = False
+
+    @property
+    def cache_root(self) -> Path:
+        """The cache folder huggingface_hub uses for this call, resolved as it resolves it: what every
+        file aezoo reads, hashes or removes must lie inside."""
+        from huggingface_hub import constants
+
+        chosen = constants.HF_HUB_CACHE if self.cache_dir is None else self.cache_dir
+        return Path(chosen).expanduser().resolve()
+
+    @property
+    def offline(self) -> bool:
+        from huggingface_hub import constants
+
+        return self.local_files_only or constants.is_offline_mode()
+
+    def storage_folder(self, repo_id: str) -> Path:
+        org, name = repo_id.split("/")
+        return self.cache_root / f"models--{org}--{name}"
+
+    def download(self, repo_id: str, filename: str, revision: str) -> str:
+        from huggingface_hub import hf_hub_download
+
+        return hf_hub_download(
+            repo_id, filename, revision=revision, force_download=self.force, cache_dir=self.cache_root,
+            local_files_only=self.local_files_only, token=self.token,
+        )
+
+    def list_files(self, repo_id: str, revision: str) -> list[str]:
+        # A fresh HfApi reads the endpoint now, as hf_hub_download does; the module-level
+        # list_repo_files keeps the one set when huggingface_hub.hf_api was first imported.
+        from huggingface_hub import HfApi
+
+        return HfApi(token=self.token).list_repo_files(repo_id, revision=revision)
+
+
+def fetch(
+    manifest: WeightsManifest,
+    *,
+    force: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> Path:
+    """Return a local folder holding every file of ``manifest``, each verified by sha256: from a
+    mirror, else the cache, else the hub (the keywords are ``HubAccess``'s)."""
+    access = HubAccess(cache_dir, local_files_only, token, force)
     check_repo_id(manifest.repo_id)
     check_revision(manifest.revision)
-    for mirror in mirrors():
-        folder = mirror / manifest.repo_name
-        if folder.is_dir():
-            for entry in manifest.files:
-                _verify_mirror_file(folder, entry, manifest, force=force)
-            return folder
+    folder = find_in_mirrors(manifest, force=force)
+    if folder is not None:
+        return folder
     snapshot: Path | None = None
     for entry in manifest.files:
-        path, _ = _download(manifest.repo_id, entry.path, manifest.revision, force=force)
-        _verify_cached(path, entry.sha256, size=entry.size, force=force)
+        path, _ = _download(access, manifest.repo_id, entry.path, manifest.revision, pinned=True)
+        _verify_cached(access, path, entry.sha256, size=entry.size)
         if entry.path == "config.json":  # always at the top of the snapshot (the manifest checks it is listed)
             snapshot = path.parent
     assert snapshot is not None
     return snapshot
 
 
-def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
-    """Download a checkpoint repo named by reference; each file is checked against the hub's own
-    content id (sha256 for LFS files, the git blob id otherwise)."""
-    from huggingface_hub import HfApi, constants
+def find_in_mirrors(manifest: WeightsManifest, *, force: bool = False) -> Path | None:
+    """The first mirror folder named after the repo, every file verified by sha256; None when no
+    mirror holds one. A mirror folder that fails is an error, never skipped for the next."""
+    for mirror in mirrors():
+        folder = mirror / manifest.repo_name
+        if folder.is_dir():
+            for entry in manifest.files:
+                _verify_mirror_file(folder, entry, manifest, force=force)
+            return folder
+    return None
 
+
+def fetch_ref(
+    repo_id: str,
+    revision: str,
+    *,
+    force: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> Path:
+    """Download a checkpoint repo named by reference; each file is checked against the hub's own
+    content id (sha256 for LFS files, the git blob id otherwise). Mirrors are never consulted:
+    they hold pinned checkpoints, verified against a manifest this reference does not have."""
+    access = HubAccess(cache_dir, local_files_only, token, force)
     check_repo_id(repo_id)
     check_revision(revision)
-    offline = constants.is_offline_mode()
     wanted = list(DEFAULT_REPO_FILES)
-    if not offline:
-        with _hub_errors(repo_id, "the file list", revision), _guarded(f"the file list of {repo_id}@{revision[:12]}"):
-            # A fresh HfApi reads the endpoint now, as hf_hub_download does; the module-level
-            # list_repo_files keeps the one set when huggingface_hub.hf_api was first imported.
-            present = set(HfApi().list_repo_files(repo_id, revision=revision))
+    if not access.offline:
+        with _hub_errors(access, repo_id, "the file list", revision, pinned=False), _guarded(
+            f"the file list of {repo_id}@{revision[:12]}", pinned=False
+        ):
+            present = set(access.list_files(repo_id, revision))
         wanted = [f for f in DEFAULT_REPO_FILES if f in present]
         if "model.safetensors" not in wanted:
             raise WeightsUnavailableError(
@@ -157,23 +239,23 @@ def fetch_ref(repo_id: str, revision: str, *, force: bool = False) -> Path:
     folder: Path | None = None
     for name in wanted:
         try:
-            path, etag = _download(repo_id, name, revision, force=force)
+            path, etag = _download(access, repo_id, name, revision, pinned=False)
         except WeightsUnavailableError as exc:
             if name == "README.md" and not isinstance(exc, HubUnreachableError | HubHTTPError | UntrustedHubError):
                 continue  # offline, and the card was never cached: it is optional
             raise
-        algorithm, expected = _content_id(path, repo_id, etag)
-        _verify_cached(path, expected, algorithm=algorithm, force=force)
+        algorithm, expected = _content_id(access, path, repo_id, etag)
+        _verify_cached(access, path, expected, algorithm=algorithm)
         folder = path.parent
     assert folder is not None
     return folder
 
 
-def _content_id(path: Path, repo_id: str, etag: str | None) -> tuple[str, str]:
+def _content_id(access: HubAccess, path: Path, repo_id: str, etag: str | None) -> tuple[str, str]:
     """The hub's id of a downloaded file: the name of its blob in the cache, else the ETag the hub
     gave in this call (a cache without symlinks holds copies, not links to named blobs)."""
     blob = Path(os.path.realpath(path))
-    blobs = os.path.realpath(_storage_folder(repo_id) / "blobs")
+    blobs = os.path.realpath(access.storage_folder(repo_id) / "blobs")
     if str(blob.parent) == blobs and _CONTENT_ID.fullmatch(blob.name):
         content_id = blob.name
     elif etag is not None:
@@ -203,15 +285,17 @@ def _verify_mirror_file(folder: Path, entry: WeightsFile, manifest: WeightsManif
         ) from exc
 
 
-def _verify_cached(path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256", force: bool) -> None:
+def _verify_cached(
+    access: HubAccess, path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256"
+) -> None:
     """Verify a file in the HF cache; on mismatch remove it (blob and snapshot link) and raise.
 
     The file's real path must be inside the cache root: nothing outside it is read or removed."""
-    root = _cache_root()
+    root = access.cache_root
     if not is_inside(path, root):
-        raise _outside_cache(path)
+        raise _outside_cache(path, root)
     try:
-        verify(path, expected, size=size, algorithm=algorithm, force=force)
+        verify(path, expected, size=size, algorithm=algorithm, force=access.force)
     except ChecksumMismatchError as exc:
         blob = Path(os.path.realpath(path))
         try:
@@ -230,30 +314,19 @@ def _verify_cached(path: Path, expected: str, *, size: int | None = None, algori
         ) from exc
 
 
-def _cache_root() -> Path:
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE)
-
-
-def _storage_folder(repo_id: str) -> Path:
-    org, name = repo_id.split("/")
-    return _cache_root() / f"models--{org}--{name}"
-
-
-def _outside_cache(path: Path) -> UntrustedHubError:
+def _outside_cache(path: Path, root: Path) -> UntrustedHubError:
     return UntrustedHubError(
-        f"{path} resolves to {os.path.realpath(path)}, outside the Hugging Face cache {_cache_root()}; aezoo did not"
+        f"{path} resolves to {os.path.realpath(path)}, outside the Hugging Face cache {root}; aezoo did not"
         " read, verify or remove it.",
         "Remove that entry from the cache (or use another HF_HUB_CACHE) and check HF_ENDPOINT: the hub may be hostile.",
     )
 
 
-def _checked_pointer(path: Path, repo_id: str, filename: str, revision: str) -> Path:
+def _checked_pointer(access: HubAccess, path: Path, repo_id: str, filename: str, revision: str) -> Path:
     """The file huggingface_hub returned must be ``<repo>/snapshots/<commit>/<filename>`` of this
     repo's cache folder, and resolve inside the cache root."""
     snapshot = path.parents[len(PurePosixPath(filename).parts) - 1]
-    snapshots = os.path.realpath(_storage_folder(repo_id) / "snapshots")
+    snapshots = os.path.realpath(access.storage_folder(repo_id) / "snapshots")
     if (
         os.path.realpath(snapshot.parent) != snapshots
         or not _COMMIT.fullmatch(snapshot.name)
@@ -264,20 +337,27 @@ def _checked_pointer(path: Path, repo_id: str, filename: str, revision: str) -> 
             " that repo at that revision; aezoo did not use it.",
             "Check HF_ENDPOINT (the hub may be hostile) and the cache.",
         )
-    if not is_inside(path, _cache_root()):
-        raise _outside_cache(path)
+    if not is_inside(path, access.cache_root):
+        raise _outside_cache(path, access.cache_root)
     return path
 
 
-def _download(repo_id: str, filename: str, revision: str, *, force: bool) -> tuple[Path, str | None]:
+def _download(
+    access: HubAccess, repo_id: str, filename: str, revision: str, *, pinned: bool
+) -> tuple[Path, str | None]:
     """One file into the cache, every hub answer checked; returns its snapshot path and the content
-    id the hub gave in this call (None when the cache answered alone)."""
-    from huggingface_hub import hf_hub_download
-
+    id the hub gave in this call (None when the cache answered alone). ``pinned``: for a registered
+    model, whose advice may name mirrors."""
     where = f"{filename} of {repo_id}@{revision[:12]}"
-    with _hub_errors(repo_id, filename, revision), _guarded(where) as guard:
-        path = Path(hf_hub_download(repo_id, filename, revision=revision, force_download=force))
-    return _checked_pointer(path, repo_id, filename, revision), guard.etag
+    with _hub_errors(access, repo_id, filename, revision, pinned=pinned), _guarded(where, pinned=pinned) as guard:
+        path = Path(access.download(repo_id, filename, revision))
+    return _checked_pointer(access, path, repo_id, filename, revision), guard.etag
+
+
+def _local_copies(pinned: bool) -> str:
+    """The way out that needs no hub. Mirrors hold pinned checkpoints only: an ``hf://`` reference
+    or ``org/name`` never consults them, so its advice never names them."""
+    return "use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1)" if pinned else "load from the local cache (HF_HUB_OFFLINE=1)"
 
 
 # -- every answer of the hub, checked while aezoo asks ----------------------------------------------------------------
@@ -287,8 +367,9 @@ class _Guard:
     """One aezoo request to the hub (one file, or the file list): checks each answer before
     huggingface_hub uses it, and bounds how long a silent or failing hub can hold it."""
 
-    def __init__(self, where: str, timeout: float, *, notice: bool = False) -> None:
+    def __init__(self, where: str, timeout: float, *, notice: bool = False, pinned: bool = True) -> None:
         self.where = where
+        self.pinned = pinned
         self.timeout = timeout
         self.etag: str | None = None
         self.down_since: float | None = None  # when the hub stopped answering usefully
@@ -395,7 +476,7 @@ class _Guard:
             )
         return HubUnreachableError(
             f"Cannot connect to the hub at {endpoint} for {self.where} (tried for {seconds}): {self.problem}.",
-            "Check the connection and HF_ENDPOINT, or use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1).",
+            f"Check the connection and HF_ENDPOINT, or {_local_copies(self.pinned)}.",
         )
 
 
@@ -444,8 +525,8 @@ def _install_hooks() -> None:
 
 
 @contextmanager
-def _guarded(where: str) -> Iterator[_Guard]:
-    guard = _Guard(where, hub_timeout(), notice=wants_wait_notice())
+def _guarded(where: str, *, pinned: bool) -> Iterator[_Guard]:
+    guard = _Guard(where, hub_timeout(), notice=wants_wait_notice(), pinned=pinned)
     _install_hooks()
     token = _GUARD.set(guard)
     try:
@@ -504,8 +585,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 class _hub_errors:
     """Turn huggingface_hub's and httpx's exceptions into aezoo's named errors with a way out."""
 
-    def __init__(self, repo_id: str, filename: str, revision: str) -> None:
+    def __init__(self, access: HubAccess, repo_id: str, filename: str, revision: str, *, pinned: bool) -> None:
         self.where = f"{filename} of {repo_id}@{revision[:12]}"
+        self.access = access
+        self.pinned = pinned
 
     def __enter__(self) -> None:
         return None
@@ -543,7 +626,7 @@ class _hub_errors:
             if isinstance(cause, transport):
                 raise HubUnreachableError(
                     f"Cannot reach the hub at {endpoint} for {self.where}: {cause.__class__.__name__}: {cause}.",
-                    "Check the connection and HF_ENDPOINT, or use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1).",
+                    f"Check the connection and HF_ENDPOINT, or {_local_copies(self.pinned)}.",
                 ) from exc
             if isinstance(cause, hf.HfHubHTTPError):
                 status = getattr(getattr(cause, "response", None), "status_code", "?")
@@ -557,17 +640,22 @@ class _hub_errors:
                     "Point HF_ENDPOINT at a Hub-compatible server.",
                 ) from exc
         if isinstance(exc, hf.LocalEntryNotFoundError):
+            why = (
+                "only local files were allowed (local_files_only, --offline)" if self.access.local_files_only
+                else "the hub could not be reached (or HF_HUB_OFFLINE=1)"
+            )
             raise WeightsUnavailableError(
-                f"Cannot get {self.where}: it is not in the local cache and the hub could not be reached"
-                " (or HF_HUB_OFFLINE=1).",
-                "Connect and run 'aezoo download NAME', point HF_ENDPOINT at a mirror, or set AEZOO_MIRRORS.",
+                f"Cannot get {self.where}: it is not in the local cache {self.access.cache_root} and {why}.",
+                "Connect and run 'aezoo download NAME', point HF_ENDPOINT at a hub mirror, or set AEZOO_MIRRORS"
+                " to a folder written by 'aezoo download NAME --to DIR'." if self.pinned else
+                "Load it once with a connection (it is then cached), or point HF_ENDPOINT at a hub that serves it.",
             ) from exc
         if isinstance(exc, OSError) and _is_cache_write_error(exc):
             raise CacheNotWritableError(
-                f"Cannot write {self.where} into the Hugging Face cache {constants.HF_HUB_CACHE}: "
+                f"Cannot write {self.where} into the Hugging Face cache {self.access.cache_root}: "
                 f"{exc.strerror or exc}.",
-                "Make that folder writable (or free space), point HF_HUB_CACHE at a writable folder, "
-                "or use local copies (AEZOO_MIRRORS).",
+                "Make that folder writable (or free space), point HF_HUB_CACHE (cache_dir, --cache-dir) at a writable"
+                " folder" + (", or use local copies (AEZOO_MIRRORS)." if self.pinned else "."),
             ) from exc
         if isinstance(exc, OSError):
             raise WeightsUnavailableError(

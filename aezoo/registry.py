@@ -5,7 +5,9 @@ that fails (any exception, ``SystemExit`` included; only ``KeyboardInterrupt`` p
 recorded as broken (with its error) and skipped with a one-line warning, unless
 ``AEZOO_STRICT_PLUGINS=1`` makes it fatal. Every spec a plugin returns is validated
 (``ModelSpec.validate``); a faulty one is skipped with a warning naming it and its distribution,
-and the plugin's other specs still register. Each plugin's import and hooks are timed
+and the plugin's other specs still register. A name (model or data set) that two distributions
+register is an error naming both, never resolved to one of them; a name that no plugin registers
+while a plugin failed to load says so, naming that plugin and its error. Each plugin's import and hooks are timed
 (``aezoo plugins --timings``); one slower than ``SLOW_PLUGIN_SECONDS`` is named in a warning. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
 ``Registry(autoload=False)``) turns discovery off; plugins can then be registered in code.
 """
@@ -24,7 +26,15 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
+from .errors import (
+    AezooError,
+    DatasetUnavailableError,
+    DuplicateDatasetError,
+    DuplicateModelError,
+    InvalidSpecError,
+    ModelNotFoundError,
+    PluginLoadError,
+)
 from .spec import DatasetSpec, ModelSpec
 
 IN_CODE = "<registered in code>"
@@ -60,8 +70,9 @@ class PluginRecord:
 class _Collected:
     plugins: list[PluginRecord] = field(default_factory=list)
     models: dict[str, ModelSpec] = field(default_factory=dict)
-    conflicts: dict[str, list[str]] = field(default_factory=dict)
-    datasets: dict[str, Any] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # model name -> the distributions claiming it
+    datasets: dict[str, DatasetSpec] = field(default_factory=dict)
+    dataset_conflicts: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Registry:
@@ -171,9 +182,9 @@ class Registry:
             good_models = [s for s in (self._valid(s, dist, skipped) for s in models) if s is not None]
             good_datasets = [d for d in (self._valid(d, dist, skipped) for d in datasets) if d is not None]
             for spec in good_models:
-                self._add_model(collected, spec)
+                self._add(collected.models, collected.conflicts, spec, _duplicate_error)
             for ds in good_datasets:
-                collected.datasets.setdefault(ds.name, ds)
+                self._add(collected.datasets, collected.dataset_conflicts, ds, _duplicate_dataset_error)
             collected.plugins.append(
                 PluginRecord(
                     ep_name, dist, version, ok=True,
@@ -222,20 +233,22 @@ class Registry:
                     raise InvalidSpecError(f"{hook_name} returned {item!r}, not a {kind.__name__}.", "")
         return results
 
-    def _add_model(self, collected: _Collected, spec: ModelSpec) -> None:
+    def _add(self, specs: dict[str, Any], conflicts: dict[str, list[str]], spec: Any, error_for: Any) -> None:
+        """Register ``spec`` under its name; a name claimed twice is taken from ``specs`` and kept in
+        ``conflicts`` with every distribution that claims it (warned once, fatal in strict mode)."""
         name = spec.name
-        if name in collected.conflicts:
-            collected.conflicts[name].append(spec.distribution)
+        if name in conflicts:
+            conflicts[name].append(spec.distribution)
             return
-        if name in collected.models:
-            first = collected.models.pop(name)
-            collected.conflicts[name] = [first.distribution, spec.distribution]
-            error = _duplicate_error(name, collected.conflicts[name])
+        if name in specs:
+            first = specs.pop(name)
+            conflicts[name] = [first.distribution, spec.distribution]
+            error = error_for(name, conflicts[name])
             if self.strict:
                 raise error
             warnings.warn(f"aezoo: {error}", PluginWarning, stacklevel=5)
             return
-        collected.models[name] = spec
+        specs[name] = spec
 
     # -- lookup -------------------------------------------------------------------------------
     def plugins(self) -> list[PluginRecord]:
@@ -254,10 +267,35 @@ class Registry:
             return collected.models[name]
         if name in collected.conflicts:
             raise _duplicate_error(name, collected.conflicts[name])
-        raise ModelNotFoundError(f"No model named {name!r}.", _suggest(name, list(collected.models), "aezoo list"))
+        broken = [p for p in collected.plugins if not p.ok]
+        provider = [p for p in broken if name in _claimed_names(p)]
+        if provider:
+            plugin = provider[0]
+            raise ModelNotFoundError(
+                f"The plugin {plugin.name!r} (distribution {plugin.distribution!r}) that provides {name!r} failed to"
+                f" load: {plugin.error}.",
+                f"Fix or reinstall it (pip install --force-reinstall {plugin.distribution}); 'aezoo plugins' shows"
+                " every plugin's state.",
+            )
+        hint = _suggest(name, list(collected.models), "aezoo list")
+        if broken:
+            failed = "; ".join(f"{p.name!r} from {p.distribution!r} ({p.error})" for p in broken)
+            hint += f" These plugins failed to load and may provide it: {failed}; fix or reinstall them."
+        raise ModelNotFoundError(f"No model named {name!r}.", hint)
 
-    def datasets(self) -> dict[str, Any]:
+    def datasets(self) -> dict[str, DatasetSpec]:
+        """Data sets by name; a name two distributions register is left out (``dataset`` names both)."""
         return dict(self._collect().datasets)
+
+    def dataset(self, name: str) -> DatasetSpec:
+        collected = self._collect()
+        if name in collected.datasets:
+            return collected.datasets[name]
+        if name in collected.dataset_conflicts:
+            raise _duplicate_dataset_error(name, collected.dataset_conflicts[name])
+        raise DatasetUnavailableError(
+            f"No data set named {name!r}.", _suggest(name, list(collected.datasets), "aezoo datasets")
+        )
 
 
 def _describe(exc: BaseException) -> str:
@@ -273,12 +311,30 @@ def _distribution(ep: EntryPoint) -> tuple[str, str]:
     return dist.metadata["Name"], dist.version
 
 
-def _duplicate_error(name: str, distributions: list[str]) -> DuplicateModelError:
+def _claimed_names(plugin: PluginRecord) -> set[str]:
+    """The model names a plugin that failed to load is known to provide, before it could say: its
+    entry point's name, and its distribution's name without the ``aezoo-`` prefix (the convention of
+    the first-party plugins and the scaffold)."""
+    names = {plugin.name, plugin.distribution}
+    if plugin.distribution.startswith("aezoo-"):
+        names.add(plugin.distribution[len("aezoo-"):])
+    return names
+
+
+def _clash(error: type[AezooError], kind: str, name: str, distributions: list[str]) -> AezooError:
     who = " and ".join(repr(d) for d in distributions)
-    return DuplicateModelError(
-        f"Model name {name!r} is registered by both {who}.",
-        "Uninstall one of them, or ask its author to rename the model.",
+    return error(
+        f"{kind.capitalize()} name {name!r} is registered by both {who}.",
+        f"Uninstall one of them, or ask its author to rename the {kind}.",
     )
+
+
+def _duplicate_error(name: str, distributions: list[str]) -> AezooError:
+    return _clash(DuplicateModelError, "model", name, distributions)
+
+
+def _duplicate_dataset_error(name: str, distributions: list[str]) -> AezooError:
+    return _clash(DuplicateDatasetError, "data set", name, distributions)
 
 
 def _suggest(name: str, known: list[str], listing: str) -> str:

@@ -2,10 +2,14 @@
 
 - ``AEZOO_HOME``: aezoo's own state, such as remembered sha256 verifications
   (default ``$XDG_CACHE_HOME/aezoo``, else ``~/.cache/aezoo``).
-- ``AEZOO_MIRRORS``: folders searched for weights before the hub, separated by ``os.pathsep``;
-  each holds one Hub-shaped folder per repo, named after the repo (``fc-dae-mnist/``). Unset,
-  it is the ``weights/`` folder of a source checkout when aezoo runs from one; set it empty to
-  search no mirror.
+- ``AEZOO_MIRRORS``: folders searched for a registered model's weights before the cache and the
+  hub, separated by ``os.pathsep``; each holds one Hub-shaped folder per repo, named after the
+  repo (``fc-dae-mnist/``), as ``aezoo download NAME --to DIR`` writes them. They are searched
+  first, then the default mirror: the ``weights/`` folder of a source checkout when aezoo runs
+  from one (setting the variable adds folders, it never drops the default silently). The entry
+  ``none`` leaves the default out: ``AEZOO_MIRRORS=none`` searches no mirror at all, and
+  ``AEZOO_MIRRORS=/srv/mirror:none`` only ``/srv/mirror``. Mirrors serve pinned models only
+  (verified by sha256); ``hf://`` references and ``org/name`` repos never consult them.
 - ``AEZOO_HUB_TIMEOUT``: seconds aezoo waits on a hub that does not answer (connection,
   first byte, or a stall in a download) before it stops with ``HubTimeoutError``; retries of
   huggingface_hub count against the same budget. Default 30; any value > 0.
@@ -32,11 +36,25 @@ def aezoo_home() -> Path:
     return Path(base) / "aezoo"
 
 
+NO_DEFAULT_MIRRORS = "none"  # the AEZOO_MIRRORS entry that leaves the default mirror out
+
+
+def default_mirrors() -> list[Path]:
+    """The source checkout's ``weights/`` folder, when aezoo runs from a checkout that has one."""
+    return [SOURCE_WEIGHTS] if SOURCE_WEIGHTS.is_dir() else []
+
+
 def mirrors() -> list[Path]:
-    value = os.environ.get("AEZOO_MIRRORS")
-    if value is None:
-        return [SOURCE_WEIGHTS] if SOURCE_WEIGHTS.is_dir() else []
-    return [Path(p) for p in value.split(os.pathsep) if p]
+    """The mirror folders to search, in order: ``AEZOO_MIRRORS``'s, then the default ones (unless an
+    entry is ``none``); empty entries are ignored and a folder is listed once."""
+    entries = [e for e in os.environ.get("AEZOO_MIRRORS", "").split(os.pathsep) if e.strip()]
+    folders = [Path(e).expanduser() for e in entries if e.strip().lower() != NO_DEFAULT_MIRRORS]
+    if len(folders) == len(entries):
+        folders += default_mirrors()
+    unique: dict[str, Path] = {}
+    for folder in folders:
+        unique.setdefault(os.path.normcase(os.path.abspath(folder)), folder)
+    return list(unique.values())
 
 
 def hub_timeout() -> float:

@@ -30,7 +30,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     hub_env(monkeypatch, tmp_path / "hf", endpoint=UNREACHABLE, offline=False)
     monkeypatch.setenv("AEZOO_HOME", str(tmp_path / "aezoo-home"))
-    monkeypatch.setenv("AEZOO_MIRRORS", "")
+    monkeypatch.setenv("AEZOO_MIRRORS", "none")
     monkeypatch.delenv("AEZOO_STRICT_PLUGINS", raising=False)
     monkeypatch.delenv("AEZOO_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     monkeypatch.delenv("AEZOO_DEBUG", raising=False)

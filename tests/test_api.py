@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aezoo
-from aezoo.errors import CheckpointError, ModelNotFoundError, WeightsUnavailableError
+from aezoo.errors import CheckpointError, InvalidReferenceError, ModelNotFoundError, WeightsUnavailableError
 
 
 def test_load_folder_gives_eval_model_with_config_and_card(tiny_checkpoint):
@@ -100,7 +100,7 @@ def test_a_bare_name_is_the_registered_model_even_beside_a_folder_of_that_name(l
         aezoo.load("tiny-ae")
 
 
-@pytest.mark.parametrize("written", ["./tiny-ae", "tiny-ae/", "./tiny-ae/", "ABSOLUTE", "PATH", "TILDE"])
+@pytest.mark.parametrize("written", ["./tiny-ae", "./tiny-ae/", "ABSOLUTE", "PATH", "TILDE"])
 def test_a_folder_is_loaded_when_the_user_wrote_a_path(lookalike, monkeypatch, written):
     ref = {"ABSOLUTE": str(lookalike), "PATH": Path("tiny-ae"), "TILDE": "~/tiny-ae"}.get(written, written)
     monkeypatch.setenv("HOME", str(lookalike.parent))
@@ -109,12 +109,52 @@ def test_a_folder_is_loaded_when_the_user_wrote_a_path(lookalike, monkeypatch, w
 
 
 def test_looks_like_path_follows_the_written_form():
-    from aezoo.api import looks_like_path
+    from aezoo.api import looks_like_path, ref_kind
 
-    for path in ("./x", "../x", "x/", "a/b", "/abs", "~/x", ".hidden", Path("x")):
+    for path in ("./x", "../x", "/abs", "~/x", ".hidden", Path("x"), Path("a/b")):
         assert looks_like_path(path), path
-    for name in ("fc-dae-mnist", "tiny-ae", "x"):
+        assert ref_kind(path) == "folder", path
+    for name in ("fc-dae-mnist", "tiny-ae", "x", "org/name", "x/"):
         assert not looks_like_path(name), name
+    assert [ref_kind(r) for r in ("tiny-ae", "org/name", "hf://org/name@v1")] == ["name", "repo", "hf"]
+
+
+def test_a_string_with_a_slash_is_a_hub_repo_and_a_folder_there_gets_a_hint(lookalike):
+    """``org/name`` is a hub repo even when ./org/name exists; offline and uncached, the error says
+    how to load the folder instead, and, as for hf://, never points at mirrors."""
+    folder = lookalike.parent / "org" / "name"
+    folder.mkdir(parents=True)
+    with pytest.raises(WeightsUnavailableError) as caught:
+        aezoo.load("org/name", local_files_only=True)
+    message = str(caught.value)
+    assert "config.json of org/name@main" in message and "local_files_only" in message
+    assert "write it as a path: ./org/name" in message and "AEZOO_MIRRORS" not in message
+
+
+@pytest.mark.parametrize("ref", ["tiny-ae/", "a/b/c", "org/a--b"])
+def test_a_reference_that_is_neither_name_repo_nor_path_says_how_to_write_a_folder(lookalike, ref):
+    with pytest.raises(InvalidReferenceError) as caught:
+        aezoo.load(ref)
+    assert f"Write a folder as ./{ref}" in str(caught.value)
+
+
+def test_revision_applies_to_hub_repos_only(lookalike):
+    with pytest.raises(InvalidReferenceError, match="applies to hub repos"):
+        aezoo.load("./tiny-ae", revision="main")
+    with pytest.raises(InvalidReferenceError, match="pretrained=False loads none"):
+        aezoo.load("tiny-ae", revision="main", pretrained=False)
+    with pytest.raises(InvalidReferenceError, match="names revision 'v1', but revision='v2'"):
+        aezoo.load("hf://org/name@v1", revision="v2")
+
+
+def test_the_revision_of_a_hub_reference_is_given_once():
+    from aezoo.hub import parse_hub_ref
+
+    assert parse_hub_ref("hf://org/name", revision="v2") == ("org/name", "v2")
+    assert parse_hub_ref("hf://org/name@v1", revision="v1") == ("org/name", "v1")
+    assert parse_hub_ref("hf://org/name") == ("org/name", "main")
+    with pytest.raises(InvalidReferenceError, match="is not a revision"):
+        parse_hub_ref("hf://org/name", revision="../x")
 
 
 def test_an_unknown_name_beside_a_folder_of_that_name_says_how_to_load_the_folder(lookalike, tmp_path):

@@ -21,11 +21,18 @@ from pathlib import Path
 import pytest
 
 from aezoo import CardData, DatasetSpec, Metric, ModelSpec, Recipe, hookimpl
-from aezoo.errors import DuplicateModelError, InvalidSpecError, ModelNotFoundError, PluginLoadError
-from aezoo.registry import IN_CODE, SLOW_PLUGIN_SECONDS, PluginWarning, Registry
+from aezoo.errors import (
+    DatasetUnavailableError,
+    DuplicateDatasetError,
+    DuplicateModelError,
+    InvalidSpecError,
+    ModelNotFoundError,
+    PluginLoadError,
+)
+from aezoo.registry import IN_CODE, SLOW_PLUGIN_SECONDS, PluginWarning, Registry, set_registry
 from tests import distributions_fixture
 from tests.conftest import python_env
-from tests.distributions_fixture import BADSPEC, BROKEN, DUPLICATE, EXIT, SLOW, TINY
+from tests.distributions_fixture import BADSPEC, BROKEN, DATACLASH, DUPLICATE, EXIT, SLOW, TINY
 
 installed = distributions_fixture.installed  # the fixture: test distributions installed by pip
 
@@ -164,6 +171,28 @@ STRICT = [
 ]
 
 
+def test_a_model_of_a_plugin_that_failed_to_load_names_that_plugin_not_no_model(installed):
+    """Issue 7: the name the broken plugin's entry point carries is its model; the error says the
+    plugin failed, with its error, instead of "No model named"."""
+    installed(TINY, BROKEN)
+    registry = Registry()
+    with recording():
+        with pytest.raises(ModelNotFoundError) as error:
+            registry.get("broken")
+    message = str(error.value)
+    assert message.startswith("The plugin 'broken' (distribution 'aezoo-test-broken') that provides 'broken' failed")
+    assert BROKEN_ERROR in message and "reinstall" in message and "No model named" not in message
+
+
+def test_an_unknown_name_beside_a_broken_plugin_says_the_plugin_may_provide_it(installed):
+    installed(TINY, BROKEN)
+    with recording(), pytest.raises(ModelNotFoundError) as error:
+        Registry().get("zzzz")
+    message = str(error.value)
+    assert message.startswith("No model named 'zzzz'.")
+    assert "'broken' from 'aezoo-test-broken'" in message and BROKEN_ERROR in message and "may provide it" in message
+
+
 @pytest.mark.parametrize(("env", "kwargs"), STRICT)
 def test_strict_mode_makes_a_broken_plugin_fatal(installed, monkeypatch, env, kwargs):
     installed(TINY, BROKEN)
@@ -214,6 +243,33 @@ def test_strict_mode_makes_a_duplicate_name_fatal(installed, monkeypatch, env, k
             with pytest.raises(DuplicateModelError, match=f"{DUPLICATE}.*{TINY}|{TINY}.*{DUPLICATE}"):
                 lookup()
     assert plugin_warnings(record) == []
+
+
+def test_a_data_set_name_registered_twice_is_an_error_naming_both_distributions(installed):
+    """Issue 7: the core's 'digits' and aezoo-test-dataclash's: neither is used, the lookup names both."""
+    from aezoo.data import dataset_spec
+
+    installed(DATACLASH)
+    registry = Registry()
+    set_registry(registry)
+    with recording() as record:
+        assert "digits" not in registry.datasets()
+        assert "breast-cancer" in registry.datasets()  # the core's other data sets stay
+        registry.datasets()
+    (message,) = plugin_warnings(record)
+    assert "Data set name 'digits' is registered by both 'aezoo' and 'aezoo-test-dataclash'" in message
+    for lookup in (registry.dataset, dataset_spec):
+        with pytest.raises(DuplicateDatasetError, match="'aezoo' and 'aezoo-test-dataclash'"):
+            lookup("digits")
+    with pytest.raises(DatasetUnavailableError, match="No data set named 'breast-cancr'. Did you mean 'breast-cancer'"):
+        registry.dataset("breast-cancr")
+    assert record_of(registry, DATACLASH).ok
+
+
+def test_strict_mode_makes_a_data_set_name_clash_fatal(installed):
+    installed(DATACLASH)
+    with pytest.raises(DuplicateDatasetError, match="'digits'"):
+        Registry(strict=True).datasets()
 
 
 # -- autoload off -------------------------------------------------------------------------------

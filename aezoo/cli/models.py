@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import api
 from ..errors import AezooError
 from ..spec import ModelSpec
+from .options import hub_options
 from .output import echo_json, echo_table, human_count
 
 
@@ -68,17 +71,25 @@ def _show(spec: ModelSpec) -> None:
 @click.command("download")
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_models", is_flag=True, help="Download every installed model with published weights.")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write each checkpoint, verified, as DIR/<repo name>/: a mirror folder for AEZOO_MIRRORS.")
+@click.option("--overwrite", is_flag=True, help="With --to: replace a folder there that does not hold the pinned files.")
 @click.option("--force", is_flag=True, help="Fetch and verify again even if cached.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def download_command(names: tuple[str, ...], all_models: bool, force: bool, as_json: bool) -> None:
-    """Download (and verify) the weights of NAMES; prints each local folder."""
+@hub_options
+def download_command(names: tuple[str, ...], all_models: bool, to: Path | None, overwrite: bool, force: bool,
+                     as_json: bool, hub: dict) -> None:
+    """Download (and verify) the weights of NAMES; prints each local folder (with --to, each mirror folder)."""
     if bool(names) == all_models:
         raise click.UsageError("Give one or more model names, or --all.")
+    if hub["revision"] is not None and (all_models or len(names) > 1):
+        raise click.UsageError("--revision names one repo's revision: give a single model name.")
     chosen = [s.name for s in api.list_models() if s.weights] if all_models else list(names)
     results, failures = [], []
     for name in chosen:
         try:
-            results.append({"name": name, "path": str(api.download(name, force=force))})
+            folder = api.download(name, force=force, to=to, overwrite=overwrite, **hub)
+            results.append({"name": name, "path": str(folder)})
         except AezooError as exc:
             if len(chosen) == 1:
                 raise

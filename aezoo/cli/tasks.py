@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputIsOutputError, OutputExistsError, TaskNotSupportedError
+from .options import hub_options
 from .output import echo_json
 
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
@@ -78,10 +79,10 @@ def _umask() -> int:
     return mask
 
 
-def _load_for(name: str, method: str, device: str):  # noqa: ANN202
+def _load_for(name: str, method: str, device: str, hub: dict):  # noqa: ANN202
     from .. import load
 
-    model = load(name, device=device)
+    model = load(name, device=device, **hub)
     if not callable(getattr(model, method, None)):
         raise TaskNotSupportedError(
             f"{model.aezoo.name} has no {method}() (its task is {model.aezoo.spec.task}).",
@@ -90,20 +91,22 @@ def _load_for(name: str, method: str, device: str):  # noqa: ANN202
     return model
 
 
-def _card_metrics(name: str) -> dict:
-    """The metrics a registered model's card states, by name; none for a folder or an ``hf://`` reference
-    (the same rule as ``aezoo.load``: a bare name is always the registered model). Checks the name or
-    reference before any work."""
+def _card_metrics(name: str, revision: str | None) -> dict:
+    """The metrics a registered model's card states, by name; none for a folder, a hub repo or another
+    revision than the pinned one (the same rules as ``aezoo.load``: a bare name is always the
+    registered model). Checks the name or reference before any work."""
     from .. import hub, info
-    from ..api import looks_like_path
+    from ..api import ref_kind
 
-    if name.startswith(hub.HUB_PREFIX):
-        hub.parse_hub_ref(name)
+    kind = ref_kind(name)
+    if kind == "hf":
+        hub.parse_hub_ref(name, revision=revision)
+    if kind != "name":
         return {}
-    if looks_like_path(name):
+    spec = info(name)
+    if revision is not None and (spec.weights is None or revision != spec.weights.revision):
         return {}
-    card = info(name).card
-    return {m.name: m for m in card.metrics} if card is not None else {}
+    return {m.name: m for m in spec.card.metrics} if spec.card is not None else {}
 
 
 @click.command("evaluate")
@@ -113,12 +116,14 @@ def _card_metrics(name: str) -> dict:
 @click.option("--inception", type=click.Path(dir_okay=False, path_type=Path),
               help="FID Inception weights (safetensors) to add FID for generative models.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool) -> None:
+@hub_options
+def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool,
+                     hub: dict) -> None:
     """Re-measure NAME's metrics on the held-out split, beside the values its card states."""
     from ..evaluate import evaluate
 
-    card = _card_metrics(name)  # an unknown name or a bad reference fails here, before anything is measured
-    measured = evaluate(name, data=data, device=device, inception_weights=inception)
+    card = _card_metrics(name, hub["revision"])  # an unknown name or a bad reference fails here, before measuring
+    measured = evaluate(name, data=data, device=device, inception_weights=inception, **hub)
     if as_json:
         echo_json({k: {"measured": v, "card": card[k].value if k in card else None} for k, v in measured.items()})
         return
@@ -134,14 +139,15 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="0 to 2^32-1.")
 @click.option("--device", default="auto", show_default=True)
 @OVERWRITE
-def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool) -> None:
+@hub_options
+def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool, hub: dict) -> None:
     """Draw -n samples from a generative model and save them as one PNG grid."""
     from ..images import save_grid
 
     if output.suffix.lower() != ".png":
         raise click.BadParameter(f"{output} must end in .png: the grid is a PNG image.", param_hint="-o")
     _check_outputs([output], [], overwrite)
-    model = _load_for(name, "sample", device)
+    model = _load_for(name, "sample", device, hub)
     images = model.sample(count, seed=seed).cpu()
     click.echo(str(_write(output, lambda tmp: save_grid(images, tmp), overwrite=overwrite)))
 
@@ -152,7 +158,9 @@ def sample_command(name: str, count: int, output: Path, seed: int, device: str, 
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @click.option("--device", default="auto", show_default=True)
 @OVERWRITE
-def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str, overwrite: bool) -> None:
+@hub_options
+def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str, overwrite: bool,
+                    hub: dict) -> None:
     """Denoise IMAGES with NAME; writes one PNG per image into -o (named after the image: a.jpg
     becomes a.png) and prints each path. Two images that would get one name are refused."""
     from ..images import read_images, save_image
@@ -173,7 +181,7 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
             )
         targets[target] = path
     _check_outputs(targets, images, overwrite)
-    model = _load_for(name, "denoise", device)
+    model = _load_for(name, "denoise", device, hub)
     prep = model.aezoo.preprocessing
     batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1))
     for target, restored in zip(targets, model.denoise(batch).cpu()):
@@ -186,7 +194,8 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output CSV.")
 @click.option("--device", default="auto", show_default=True)
 @OVERWRITE
-def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool) -> None:
+@hub_options
+def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool, hub: dict) -> None:
     """Score each row of a CSV with an anomaly detector; writes score and is_anomaly columns."""
     from ..data import require
     from ..data.csvfile import read_csv
@@ -194,7 +203,7 @@ def score_command(name: str, table: Path, output: Path, device: str, overwrite: 
     pandas = require("pandas", "pandas", "csv")
     _check_outputs([output], [table], overwrite)
     frame = read_csv(table)
-    model = _load_for(name, "decision_function", device)
+    model = _load_for(name, "decision_function", device, hub)
     scores = model.decision_function(frame)  # once: predict() would compute every score again
     result = pandas.DataFrame({"score": scores, "is_anomaly": (scores > float(model.threshold_)).astype("int64")})
     _write(output, lambda tmp: result.to_csv(tmp, index_label="row"), overwrite=overwrite)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .options import hub_options
 
 def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
     options = [
@@ -59,16 +60,17 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
 @click.command("finetune")
 @click.argument("name")
 @_common
+@hub_options
 def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,  # noqa: ANN001
-                     force_resume, overwrite) -> None:
-    """Fine-tune NAME (a name, folder or hf:// reference) from its pretrained weights on --data."""
+                     force_resume, overwrite, hub) -> None:
+    """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on --data."""
     from ..train import finetune
 
     if data is None:
         raise click.UsageError("finetune needs --data: the data to adapt the model to.")
     model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=device,
                      resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
-                     **_overrides(seed, lr, batch_size))
+                     **_overrides(seed, lr, batch_size), **hub)
     _report(model)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DatasetUnavailableError
-from ..registry import _suggest, get_registry
+from ..registry import get_registry
 from ..spec import DatasetSpec
 
 if TYPE_CHECKING:
@@ -34,10 +34,7 @@ def list_datasets() -> list[DatasetSpec]:
 
 
 def dataset_spec(name: str) -> DatasetSpec:
-    known = get_registry().datasets()
-    if name not in known:
-        raise DatasetUnavailableError(f"No data set named {name!r}.", _suggest(name, list(known), "aezoo datasets"))
-    return known[name]
+    return get_registry().dataset(name)
 
 
 def load_dataset(name: str, **options: Any) -> Splits:

@@ -10,7 +10,7 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api import ModelInfo, build, import_object, load, pick_device
+from ..api import ModelInfo, build, import_object, load, pick_device, pop_hub_options
 from ..card import render_card
 from ..checkpoint import CheckpointConfig
 from ..errors import AezooError, TrainingError
@@ -85,8 +85,9 @@ def finetune(
 ) -> torch.nn.Module:
     """Start from pretrained weights (a name, folder or ``hf://`` reference) and train on ``data``
     with the model's recipe; the learning rate defaults to a tenth of the recipe's. ``output_dir``,
-    ``overwrite`` and ``force_resume`` are as for ``train``."""
-    model = load(name_or_path, device="cpu")
+    ``overwrite`` and ``force_resume`` are as for ``train``; ``revision``, ``cache_dir``,
+    ``local_files_only`` and ``token`` as for ``aezoo.load``."""
+    model = load(name_or_path, device="cpu", **pop_hub_options(overrides))
     spec = model.aezoo.spec
     overrides.setdefault("lr", spec.recipe.lr / 10 if spec.recipe else 1e-4)
     recipe = _recipe(spec, epochs, overrides)
