@@ -7,7 +7,7 @@
 Importing aezoo is cheap: torch is imported only by the functions that build or run models.
 """
 
-from .api import ModelInfo, build, download, info, list_models, load
+from .api import HubOptions, ModelInfo, build, download, info, list_models, load, resolve
 from .errors import AezooError
 from .evaluate import evaluate
 from .hookspecs import hookimpl
@@ -21,6 +21,7 @@ __all__ = [
     "AezooError",
     "CardData",
     "DatasetSpec",
+    "HubOptions",
     "Metric",
     "ModelInfo",
     "ModelSpec",
@@ -35,5 +36,6 @@ __all__ = [
     "info",
     "list_models",
     "load",
+    "resolve",
     "train",
 ]
