@@ -255,7 +255,7 @@ def read_card(path: Path) -> CardData | None:
         return card
     except CheckpointError:
         raise
-    except Exception as exc:  # noqa: BLE001 - yaml's errors, wrong types, undecodable text: all one case
+    except Exception as exc:  # yaml's errors, wrong types, undecodable text: all one case
         if isinstance(exc, InvalidSpecError):
             what = exc.what
         else:
