@@ -7,6 +7,8 @@ from __future__ import annotations
 import codecs
 import gzip
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,33 @@ def read_csv(path: str | Path) -> Any:
     """The file as a pandas DataFrame, or a ``CSVReadError`` saying what is wrong with it."""
     path = Path(path)
     pandas = require("pandas", "pandas", "csv")
+    encoding = _encoding(path)
+    with _parse_errors(path):
+        frame = pandas.read_csv(path, encoding=encoding)
+    if len(frame) == 0:
+        raise CSVReadError(f"{path} has a header but no rows.", HINT)
+    return frame
+
+
+def read_csv_chunks(path: str | Path, chunk_rows: int) -> Iterator[Any]:
+    """The file as DataFrames of at most ``chunk_rows`` rows each, read as they are asked for, so a
+    file of any size is read in memory of one chunk. The same checks and errors as ``read_csv``; a
+    fault deep in the file is raised when its chunk is reached."""
+    path = Path(path)
+    pandas = require("pandas", "pandas", "csv")
+    encoding = _encoding(path)
+    rows = 0
+    with _parse_errors(path):
+        with pandas.read_csv(path, encoding=encoding, chunksize=chunk_rows) as reader:
+            for frame in reader:
+                rows += len(frame)
+                yield frame
+    if rows == 0:
+        raise CSVReadError(f"{path} has a header but no rows.", HINT)
+
+
+def _encoding(path: Path) -> str:
+    """The text encoding from the first bytes; a binary, empty or unreadable file is refused."""
     opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rb") as file:
@@ -42,12 +71,14 @@ def read_csv(path: str | Path) -> Any:
         encoding, text = "utf-8", head
     if not text.strip():
         raise CSVReadError(f"{path} is empty.", HINT)
+    return encoding
+
+
+@contextmanager
+def _parse_errors(path: Path) -> Iterator[None]:
     try:
-        frame = pandas.read_csv(path, encoding=encoding)
+        yield
     except UnicodeError as exc:
         raise CSVReadError(f"{path} is not UTF-8 text ({_one_line(exc)}).", HINT) from exc
     except (ValueError, OSError, EOFError, zlib.error) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
         raise CSVReadError(f"{path} could not be read as CSV: {_one_line(exc)}.", HINT) from exc
-    if len(frame) == 0:
-        raise CSVReadError(f"{path} has a header but no rows.", HINT)
-    return frame
