@@ -95,12 +95,15 @@ def download(
                 "Drop the revision to write the mirror (AEZOO_MIRRORS checks files against the pinned sha256).",
             )
         return _other_revision(spec, hub.fetch_ref(manifest.repo_id, hub.check_revision(revision), **access))
-    folder = hub.fetch(manifest, **access)
     if to is None:
-        return folder
-    from .mirror import write_mirror
+        return hub.fetch(manifest, **access)
+    from .mirror import holds, write_mirror
 
-    return write_mirror(manifest, folder, Path(to).expanduser(), overwrite=overwrite)
+    to = Path(to).expanduser()
+    if holds(to / manifest.repo_name, manifest):
+        return to / manifest.repo_name
+    # The mirror being written is never its own source (it may be an outdated one in AEZOO_MIRRORS).
+    return write_mirror(manifest, hub.fetch(manifest, skip_mirror=to, **access), to, overwrite=overwrite)
 
 
 def _other_revision(spec: ModelSpec, folder: Path) -> Path:

@@ -179,13 +179,15 @@ def fetch(
     cache_dir: str | os.PathLike[str] | None = None,
     local_files_only: bool = False,
     token: str | bool | None = None,
+    skip_mirror: Path | None = None,
 ) -> Path:
     """Return a local folder holding every file of ``manifest``, each verified by sha256: from a
-    mirror, else the cache, else the hub (the keywords are ``HubAccess``'s)."""
+    mirror (but ``skip_mirror``, a mirror being rewritten), else the cache, else the hub (the other
+    keywords are ``HubAccess``'s)."""
     access = HubAccess(cache_dir, local_files_only, token, force)
     check_repo_id(manifest.repo_id)
     check_revision(manifest.revision)
-    folder = find_in_mirrors(manifest, force=force)
+    folder = find_in_mirrors(manifest, force=force, skip=skip_mirror)
     if folder is not None:
         return folder
     snapshot: Path | None = None
@@ -198,10 +200,12 @@ def fetch(
     return snapshot
 
 
-def find_in_mirrors(manifest: WeightsManifest, *, force: bool = False) -> Path | None:
+def find_in_mirrors(manifest: WeightsManifest, *, force: bool = False, skip: Path | None = None) -> Path | None:
     """The first mirror folder named after the repo, every file verified by sha256; None when no
     mirror holds one. A mirror folder that fails is an error, never skipped for the next."""
     for mirror in mirrors():
+        if skip is not None and os.path.realpath(mirror) == os.path.realpath(skip):
+            continue
         folder = mirror / manifest.repo_name
         if folder.is_dir():
             for entry in manifest.files:
@@ -274,14 +278,16 @@ def _verify_mirror_file(folder: Path, entry: WeightsFile, manifest: WeightsManif
     if not path.is_file():
         raise WeightsUnavailableError(
             f"Mirror {folder} lacks {entry.path} for {manifest.repo_id}.",
-            "Complete the mirror, remove that folder, or set AEZOO_MIRRORS to skip it.",
+            f"Rewrite it ('aezoo download MODEL --to {folder.parent} --overwrite'), or leave {folder.parent} out of"
+            " AEZOO_MIRRORS.",
         )
     try:
         verify(path, entry.sha256, size=entry.size, force=force)
     except ChecksumMismatchError as exc:
         raise ChecksumMismatchError(
             f"Mirror file does not match the pinned {manifest.repo_id}@{manifest.revision[:12]}: {exc.what}",
-            "Update the mirror from the hub, or set AEZOO_MIRRORS to skip it.",
+            f"Rewrite it ('aezoo download MODEL --to {folder.parent} --overwrite'), or leave {folder.parent} out of"
+            " AEZOO_MIRRORS.",
         ) from exc
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,62 @@ def test_a_cache_entry_leading_outside_the_cache_is_neither_read_nor_removed(
             load()
         assert "did not read, verify or remove it" in str(caught.value)
         assert (tmp_path / "victim").read_bytes() == PRECIOUS
+
+
+def test_a_cache_dir_bounds_what_aezoo_reads_and_removes_not_the_default_cache(
+    served, pin, tiny_checkpoint, monkeypatch, tmp_path
+):
+    """Issue 7: with cache_dir, the containment checks use that cache. A link out of it into the default
+    cache ($HF_HOME/hub) is outside the cache in use: neither read nor removed."""
+    hub, commit = served
+    name = pin(replace(release_manifest(tiny_checkpoint, REPO_ID, tmp_path / "release-scratch"), revision=commit))
+    victim = tmp_path / "hf" / "hub" / "victim"  # inside the default cache, outside the one asked for
+    victim.parent.mkdir(parents=True)
+    victim.write_bytes(PRECIOUS)
+    custom = tmp_path / "custom-cache"
+    snapshot = custom / f"models--{REPO_ID.replace('/', '--')}" / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (snapshot / "model.safetensors").symlink_to(victim)
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=hub.endpoint, offline=False)
+
+    with pytest.raises(UntrustedHubError, match="outside the Hugging Face cache") as caught:
+        aezoo.download(name, cache_dir=custom)
+    assert str(custom.resolve()) in str(caught.value)
+    assert victim.read_bytes() == PRECIOUS
+
+
+class HeaderRecordingHub(ScriptedHub):
+    """The scripted hub, also keeping the Authorization header of every request (None when absent)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.authorizations: list[str | None] = []
+
+    def _answer(self, handler, with_body: bool) -> None:  # noqa: ANN001
+        self.authorizations.append(handler.headers.get("Authorization"))
+        super()._answer(handler, with_body)
+
+
+@pytest.mark.parametrize("how", ["api", "cli"])
+def test_the_token_given_is_sent_with_every_request(tiny_checkpoint, pin, monkeypatch, tmp_path, how):
+    from click.testing import CliRunner
+
+    from aezoo.cli import main
+
+    name = by_name(pin, tiny_checkpoint, tmp_path)
+    files = {n: (tiny_checkpoint / n).read_bytes() for n in FILES}
+    commit = aezoo.info(name).weights.revision
+    with HeaderRecordingHub(files, commit=commit) as hub:
+        hub_env(monkeypatch, tmp_path / "hf", endpoint=hub.endpoint, offline=False)
+        if how == "api":
+            aezoo.load(f"hf://{REPO_ID}@{commit}", token="hf_aezoo_test_token")
+        else:
+            result = CliRunner().invoke(main, ["download", name, "--token", "hf_aezoo_test_token"])
+            assert result.exit_code == 0, result.output
+        sent = list(hub.authorizations)
+        aezoo.load(f"hf://{REPO_ID}@{commit}", token=False, force_download=True)
+    assert len(sent) >= 3 and set(sent) == {"Bearer hf_aezoo_test_token"}
+    assert set(hub.authorizations[len(sent):]) == {None}  # token=False: none at all
 
 
 # -- item 2: references that name paths, refused before any request ---------------------------------------------------

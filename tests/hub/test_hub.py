@@ -16,6 +16,7 @@ import pytest
 
 import aezoo
 from aezoo.errors import (
+    CheckpointError,
     ChecksumMismatchError,
     HubUnreachableError,
     InvalidReferenceError,
@@ -94,6 +95,111 @@ def test_offline_before_any_download_says_how_to_get_the_weights(
     message = str(caught.value)
     assert repo_id in message and "not in the local cache" in message
     assert "HF_HUB_OFFLINE" in message and "aezoo download" in message
+
+
+# -- 3b. Hub-native loading (issue 7): org/name, revision=, cache_dir=, local_files_only= ----------------
+
+
+def test_org_name_is_the_hub_repo_at_main_or_at_the_revision_asked(hub, repo_id, make_checkpoint):
+    first, later = make_checkpoint(0), make_checkpoint(1)
+    commit = hub.publish(first, repo_id)
+    head = hub.push(repo_id, {"model.safetensors": (later / "model.safetensors").read_bytes()}, "Retrain")
+
+    assert_weights_equal(aezoo.load(repo_id), later / "model.safetensors")
+    for ref in (repo_id, f"hf://{repo_id}", f"hf://{repo_id}@{commit}"):
+        model = aezoo.load(ref, revision=commit)
+        assert model.aezoo.path.name == commit
+        assert_weights_equal(model, first / "model.safetensors")
+    with pytest.raises(InvalidReferenceError, match="was also given"):
+        aezoo.load(f"hf://{repo_id}@{head}", revision=commit)
+
+
+def test_a_name_at_another_revision_is_that_revision_of_its_repo_checked_against_the_hub(
+    hub, repo_id, pin, make_checkpoint, hf_cache
+):
+    """The pinned sha256 describe the pinned commit only: another revision is what the user asked for,
+    checked against the hub's content ids (git blob ids here), and must still hold the named model."""
+    first, later = make_checkpoint(0), make_checkpoint(1)
+    manifest = release_manifest(first, repo_id, hub.repo_path(repo_id))
+    name = pin(manifest)
+    head = hub.push(repo_id, {"model.safetensors": (later / "model.safetensors").read_bytes()}, "Retrain")
+
+    newer = aezoo.load(name, revision=head)
+    assert newer.aezoo.path.name == head and newer.aezoo.name == name
+    assert_weights_equal(newer, later / "model.safetensors")
+    blob = Path(os.path.realpath(newer.aezoo.path / "model.safetensors"))
+    assert blob.name == git_blob_sha1(later / "model.safetensors")
+    pinned = aezoo.load(name, revision=manifest.revision)  # the pin itself: sha256-checked as without revision
+    assert pinned.aezoo.path == aezoo.download(name)
+    assert_weights_equal(pinned, first / "model.safetensors")
+
+    config = json.loads((first / "config.json").read_text())
+    other = hub.push(repo_id, {"config.json": json.dumps({**config, "architecture": "other-ae"}).encode()}, "Other")
+    with pytest.raises(CheckpointError, match="holds a 'other-ae' checkpoint, not 'tiny-ae'"):
+        aezoo.load(name, revision=other)
+
+
+def test_cache_dir_holds_every_file_and_local_files_only_reads_it_back_offline(
+    hub, repo_id, pin, tiny_checkpoint, hf_cache, monkeypatch, tmp_path
+):
+    manifest = release_manifest(tiny_checkpoint, repo_id, hub.repo_path(repo_id))
+    name = pin(manifest)
+    custom = tmp_path / "custom-cache"
+    folder = aezoo.download(name, cache_dir=custom)
+    by_ref = aezoo.resolve(f"hf://{repo_id}@{manifest.revision}", cache_dir=custom)
+    assert folder == by_ref and folder.is_relative_to(custom)
+    assert not hf_cache.exists()  # nothing went to the default cache
+
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=UNREACHABLE, offline=False)  # online, but nothing answers
+    for ref in (name, f"hf://{repo_id}@{manifest.revision}"):
+        model = aezoo.load(ref, cache_dir=custom, local_files_only=True)
+        assert model.aezoo.path == folder
+        assert_weights_equal(model, tiny_checkpoint / "model.safetensors")
+
+    # The checks follow the cache in use: a bad file in it is found and removed from it.
+    blob = Path(os.path.realpath(folder / "model.safetensors"))
+    flip_last_byte(blob, keep_mtime=False)
+    with pytest.raises(ChecksumMismatchError, match="removed from the cache"):
+        aezoo.load(name, cache_dir=custom, local_files_only=True)
+    assert not blob.exists()
+
+
+@pytest.mark.parametrize("how", ["name", "hf"])
+def test_local_files_only_without_a_cache_says_so_and_names_mirrors_only_for_pinned_models(
+    hub, repo_id, pin, tiny_checkpoint, how
+):
+    manifest = release_manifest(tiny_checkpoint, repo_id, hub.repo_path(repo_id))
+    ref = pin(manifest) if how == "name" else f"hf://{repo_id}@{manifest.revision}"
+
+    with pytest.raises(WeightsUnavailableError) as caught:
+        aezoo.load(ref, local_files_only=True)
+
+    message = str(caught.value)
+    assert "not in the local cache" in message and "local_files_only" in message
+    assert ("AEZOO_MIRRORS" in message) == (how == "name")  # hf:// never consults mirrors
+
+
+def test_the_cli_takes_the_hub_options(hub, repo_id, tiny_checkpoint, tmp_path, monkeypatch):
+    import numpy as np
+    from click.testing import CliRunner
+
+    from aezoo.cli import main
+
+    commit = hub.publish(tiny_checkpoint, repo_id)
+    custom = tmp_path / "cli-cache"
+    table = tmp_path / "table.csv"
+    rows = np.random.default_rng(0).normal(size=(40, 16))
+    np.savetxt(table, rows, delimiter=",", header=",".join(f"f{i}" for i in range(16)), comments="")
+    evaluate = ["evaluate", repo_id, "--data", str(table), "--json", "--device", "cpu", "--cache-dir", str(custom)]
+
+    online = CliRunner().invoke(main, [*evaluate, "--revision", commit])
+    assert online.exit_code == 0, online.output
+    hub_env(monkeypatch, tmp_path / "hf", endpoint=UNREACHABLE, offline=False)
+    offline = CliRunner().invoke(main, [*evaluate, "--revision", commit, "--offline"])
+    assert offline.exit_code == 0, offline.output
+    assert json.loads(offline.stdout) == json.loads(online.stdout)
+    missing = CliRunner().invoke(main, [*evaluate, "--local-files-only"])  # main was never cached
+    assert missing.exit_code == 1 and "local_files_only" in missing.output
 
 
 # -- 4. a served file that is not the pinned one ------------------------------------------------------
