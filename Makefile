@@ -1,12 +1,13 @@
 # make demo  - set up .venv (pinned torch pair, aezoo, first-party plugins) and denoise digits
 # make test  - set up .venv and .venv-olah (a loopback hub server), then run the whole suite
+# make release - re-pin every plugin's release file: push each weights/NAME to a loopback hub (see docs/weights.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 OLAH := .venv-olah/bin/olah-cli
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean release
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
@@ -15,6 +16,9 @@ test: $(VENV)/.installed $(OLAH)
 	AEZOO_OLAH=$(abspath $(OLAH)) AEZOO_REQUIRE_OLAH=1 $(BIN)/python -m pytest -n 2 -q
 
 install: $(VENV)/.installed
+
+release: $(VENV)/.installed
+	$(BIN)/python -m tests.release_pins
 
 $(VENV)/.installed: pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

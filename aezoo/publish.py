@@ -90,8 +90,9 @@ def check_checkpoint(folder: Path) -> list[str]:
             f"{folder} {lacks}, so it is not an aezoo checkpoint; nothing was uploaded.",
             "Push a folder written by aezoo: 'aezoo train NAME -o DIR' or model.save_pretrained(DIR).",
         )
-    read_config(folder)  # named CheckpointErrors for a config.json or weights file aezoo could not load
+    read_config(folder)  # named CheckpointErrors for a config.json, weights file or card aezoo could not read
     read_header(folder / WEIGHTS_FILE)
+    read_card(folder / CARD_FILE)
     return published_files(folder)
 
 
@@ -105,7 +106,7 @@ def release_data(folder: Path, repo_id: str, revision: str, files: list[str] | N
     manifest = WeightsManifest(repo_id, revision, entries)
     card = read_card(folder / CARD_FILE)
     return {
-        "weights": manifest.to_dict(),
+        "weights": {**manifest.to_dict(), "files": [asdict(entry) for entry in manifest.files]},  # as JSON reads it
         "metrics": [asdict(m) for m in card.metrics] if card else [],
         "training_data": card.training_data if card else "",
     }

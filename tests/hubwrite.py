@@ -9,7 +9,7 @@ It speaks what huggingface_hub calls (read from its source, version 2.4):
 
 - ``create_repo``: ``POST /api/repos/create`` (409 when it exists); a new repo gets an initial
   commit holding ``.gitattributes``, as on the Hub; ``create_branch``: ``POST /api/models/R/branch/B``;
-- ``create_commit``: ``POST /api/validate-yaml`` (README front matter must be YAML), ``POST
+- ``create_commit``: ``POST /api/validate-yaml`` (README front matter: YAML, a license id), ``POST
   /api/models/R/preupload/REV`` (each file "lfs" or "regular", with the id of the file already
   there so unchanged files are skipped), the LFS batch API ``POST /R.git/info/lfs/objects/batch``
   with the ``basic`` transfer (a ``PUT`` of the whole object, checked against its sha256, then a
@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".onnx", 
 GITATTRIBUTES = "".join(f"*{s} filter=lfs diff=lfs merge=lfs -text\n" for s in LFS_SUFFIXES).encode()
 REGULAR_LIMIT = 10 * 1024 * 1024  # the Hub puts larger files in LFS whatever their name
 EMPTY_PARENT = "0" * 40
+LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]*")  # the Hub refuses a card whose license is not an id
 
 
 def git_blob_id(data: bytes) -> str:
@@ -298,6 +300,10 @@ class HubWriteServer:
                 return 400, {"errors": [{"message": f"Invalid YAML: {exc}"}], "warnings": []}
             if meta is not None and not isinstance(meta, dict):
                 return 400, {"errors": [{"message": "The metadata is not a mapping."}], "warnings": []}
+            license_id = (meta or {}).get("license")
+            if license_id is not None and not (isinstance(license_id, str) and LICENSE_ID.fullmatch(license_id)):
+                return 400, {"errors": [{"message": f'"license" must be a license id such as mit or apache-2.0, '
+                                                    f"not {license_id!r}"}], "warnings": []}
         return 200, {"errors": [], "warnings": []}
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
