@@ -159,6 +159,7 @@ def test_unknown_name_is_one_line_with_a_suggestion(tiny, args):
         (["download"], "Give one or more model names, or --all."),
         (["download", "--json"], "Give one or more model names, or --all."),
         (["download", "tiny-ae", "--all"], "Give one or more model names, or --all."),
+        (["download", "tiny-ae", "x-ae", "--revision", "v1"], "--revision names one repo's revision"),
     ],
 )
 def test_usage_errors_exit_2(tiny, args, message):
@@ -207,6 +208,24 @@ def test_strict_mode_makes_a_broken_plugin_a_one_line_error(installed):
     (line,) = result.stderr.splitlines()
     assert line.startswith("Error: Plugin 'broken' from distribution 'aezoo-test-broken' failed to load")
     assert BROKEN_ERROR in line
+
+
+def test_a_model_of_a_broken_plugin_is_a_one_line_error_naming_the_plugin(installed):
+    installed(TINY, BROKEN)
+    with pytest.warns(PluginWarning, match="aezoo-test-broken"):
+        result = invoke("info", "broken")
+    assert (result.exit_code, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: The plugin 'broken' (distribution 'aezoo-test-broken') that provides 'broken'")
+    assert BROKEN_ERROR in line and "reinstall" in line
+
+
+@pytest.mark.parametrize("command", ["download", "evaluate", "sample", "denoise", "score", "finetune"])
+def test_every_command_that_takes_a_model_takes_the_hub_options(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    for option in ("--revision", "--cache-dir", "--local-files-only, --offline", "--token"):
+        assert option in result.stdout, (command, option)
 
 
 # -- aezoo plugins ------------------------------------------------------------------------------

@@ -315,6 +315,7 @@ def test_a_refused_connection_is_named(pin, tiny_checkpoint, monkeypatch, tmp_pa
 
     assert type(caught.value) is HubUnreachableError  # refused, not a timeout
     assert UNREACHABLE in str(caught.value) and "HF_ENDPOINT" in str(caught.value)
+    assert ("AEZOO_MIRRORS" in str(caught.value)) == (how == "name")  # hf:// never consults mirrors
     assert isinstance(caught.value, WeightsUnavailableError)
     assert elapsed < 10, f"a refused connection took {elapsed:.1f} s with AEZOO_HUB_TIMEOUT=1"
 
