@@ -11,7 +11,7 @@ from .api import HubOptions, ModelInfo, build, download, info, list_models, load
 from .errors import AezooError
 from .evaluate import evaluate
 from .hookspecs import hookimpl
-from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, WeightsFile, WeightsManifest
+from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, Release, WeightsFile, WeightsManifest
 from . import train  # callable: aezoo.train("name") trains; aezoo.train.engine etc. stay reachable
 from .train import finetune
 
@@ -26,6 +26,7 @@ __all__ = [
     "ModelInfo",
     "ModelSpec",
     "Recipe",
+    "Release",
     "WeightsFile",
     "WeightsManifest",
     "build",

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable
 from importlib import metadata, resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..api import build, expected_layout_of, info, load
 from ..checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, check_layout, read_config
@@ -29,9 +29,6 @@ from ..integrity import sha256_of
 from ..publish import published_files
 from ..spec import TASKS, ModelSpec, Release
 from .network import offline
-
-if TYPE_CHECKING:
-    import torch
 
 LIBRARY_NAME = "aezoo"  # the card's library_name: the Hub shows aezoo's loading snippet for it
 # Folders that are never part of a distribution's sources; the wheel is built from a copy without them
@@ -133,11 +130,11 @@ def check_no_torch_on_listing(spec: ModelSpec) -> None:
     """Listing and describing the model (``aezoo list``, ``aezoo info``) imports neither torch nor
     the model's module: the entry-point module holds specs only."""
     code = (
-        "import json, sys, aezoo; spec = aezoo.info(%r); aezoo.list_models();"
+        f"import json, sys, aezoo; spec = aezoo.info({spec.name!r}); aezoo.list_models();"
         "print(json.dumps(['torch' in sys.modules, spec.builder.split(':')[0] in sys.modules]))"
-    ) % spec.name
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise _fail(spec, f"listing it failed: {done.stderr.strip()[-400:]}", "Make the entry-point module import.")
     torch_imported, builder_imported = json.loads(done.stdout.strip().splitlines()[-1])
@@ -325,7 +322,7 @@ def _wheel_files(source: Path, stamp: int) -> frozenset[str]:
         code = ("import importlib, sys; b = importlib.import_module(sys.argv[1]);"
                 "b = getattr(b, sys.argv[2]) if sys.argv[2] else b; print(b.build_wheel(sys.argv[3]))")
         done = subprocess.run([sys.executable, "-c", code, module, attribute, str(out)], cwd=copy,
-                              capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                              capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=False)
         if done.returncode != 0:
             raise ConformanceError(f"Building a wheel of {source} failed: {done.stderr.strip()[-600:]}",
                                    f"Install its build backend ({module}) here, and fix pyproject.toml.")
@@ -334,17 +331,31 @@ def _wheel_files(source: Path, stamp: int) -> frozenset[str]:
             return frozenset(archive.namelist())
 
 
+def _package_files(package: str) -> list[str]:
+    """Every file of ``package`` but Python sources and bytecode, as paths inside a wheel."""
+    root = resources.files(package)
+    found, folders = [], [(root, package.replace(".", "/"))]
+    while folders:
+        folder, prefix = folders.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    folders.append((entry, f"{prefix}/{entry.name}"))
+            elif not entry.name.endswith((".py", ".pyc")):
+                found.append(f"{prefix}/{entry.name}")
+    return sorted(found)
+
+
 @conformance_check
 def check_package_data(spec: ModelSpec) -> None:
     """The weights pin is present and ships: read through ``importlib.resources`` from the installed
-    distribution, and listed among its files (for an editable install: in a wheel built from its
-    sources, the file PyPI would get)."""
+    distribution, and listed among its files with every other data file of its package (card.md...);
+    for an editable install, in a wheel built from its sources, the file PyPI would get."""
     if spec.weights is None:
         raise _fail(spec, "has no weights pin (release.json), so aezoo.load cannot find its weights.",
                     "Publish the checkpoint: aezoo push FOLDER --repo org/name --write-release src/<pkg>/release.json.")
     dist = _distribution(spec)
-    package, name = _release_resource(spec, dist)
-    wanted = f"{package.replace('.', '/')}/{name}"
+    package, _ = _release_resource(spec, dist)
     source = _editable_source(dist)
     if source is not None:
         shipped = _wheel_files(source, (source / "pyproject.toml").stat().st_mtime_ns)
@@ -352,9 +363,11 @@ def check_package_data(spec: ModelSpec) -> None:
     else:
         shipped = frozenset(str(p).replace(os.sep, "/") for p in dist.files or ())
         where = f"the installed files of {dist.metadata['Name']}"
-    if wanted not in shipped:
-        raise _fail(spec, f"{wanted} is not in {where}: users of the wheel would get no weights.",
-                    f'Declare it as package data: [tool.setuptools.package-data] {package} = ["{name}"].')
+    missing = [name for name in _package_files(package) if name not in shipped]
+    if missing:
+        listed = ", ".join(f'"{m.removeprefix(package.replace(".", "/") + "/")}"' for m in missing)
+        raise _fail(spec, f"{', '.join(missing)} not in {where}: users of the wheel would not get them.",
+                    f"Declare them as package data: [tool.setuptools.package-data] {package} = [{listed}].")
 
 
 @conformance_check
@@ -416,7 +429,7 @@ def check_card(spec: ModelSpec, folder: Path) -> None:
         raise _fail(spec, f"{path} is missing.", "Publish the folder aezoo train wrote: it includes the card.")
     try:
         data = ModelCard.load(path).data
-    except Exception as exc:  # noqa: BLE001 - yaml and huggingface_hub raise many kinds for one case
+    except Exception as exc:  # yaml and huggingface_hub raise many kinds for one case
         raise _fail(spec, f"huggingface_hub cannot read the card {path}: {type(exc).__name__}: {exc}",
                     "Fix its YAML front matter.") from exc
     for key, wanted in (("pipeline_tag", None), ("license", spec.card.license), ("library_name", LIBRARY_NAME)):

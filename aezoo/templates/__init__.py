@@ -1,0 +1,1 @@
+"""Files ``aezoo new-plugin`` writes (``aezoo.scaffold``): ``${...}`` placeholders, ``.tmpl`` suffixes."""
