@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 from aezoo.publish import published_files
 
@@ -221,7 +222,53 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-class ScriptedHub:
+class LoopbackHTTPServer:
+    """An HTTP server on a free port of 127.0.0.1, in a thread of the test process; a subclass
+    answers every request in ``_handle``. Use as a context manager, or ``start()`` and ``stop()``."""
+
+    protocol = "HTTP/1.0"
+    methods = ("GET", "HEAD")
+
+    def __init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "start the server first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        owner = self
+
+        def answer(handler: BaseHTTPRequestHandler) -> None:
+            owner._handle(handler)
+
+        handler_class = type("Handler", (BaseHTTPRequestHandler,), {
+            "protocol_version": self.protocol,
+            "log_message": lambda handler, *args: None,
+            **{f"do_{method}": answer for method in self.methods},
+        })
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ScriptedHub(LoopbackHTTPServer):
     """A small Hub-compatible server on 127.0.0.1, in the test process, that serves in-memory files
     the way the hub serves plain git blobs, and answers what the test scripts, lies included.
 
@@ -241,12 +288,10 @@ class ScriptedHub:
         self.headers: dict[str, str | None] = {}
         self.status: int | None = None
         self.requests: list[tuple[str, str]] = []
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    @property
-    def endpoint(self) -> str:
-        assert self._server is not None, "start the hub first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        self._answer(handler, with_body=handler.command != "HEAD")
 
     def _answer(self, handler: BaseHTTPRequestHandler, with_body: bool) -> None:
         self.requests.append((handler.command, handler.path))
@@ -279,35 +324,6 @@ class ScriptedHub:
         handler.end_headers()
         if with_body:
             handler.wfile.write(body)
-
-    def start(self) -> ScriptedHub:
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-                hub._answer(self, with_body=False)
-
-            def do_GET(self) -> None:  # noqa: N802
-                hub._answer(self, with_body=True)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> ScriptedHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class SilentHub:

@@ -41,8 +41,10 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.hubserver import LoopbackHTTPServer
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".onnx", ".npy", ".npz", ".zip", ".gz",
                 ".tar", ".tgz", ".pkl", ".pickle", ".msgpack", ".parquet", ".arrow")
@@ -77,8 +79,11 @@ class HttpError(Exception):
         self.status, self.message, self.code = status, message, code
 
 
-class HubWriteServer:
+class HubWriteServer(LoopbackHTTPServer):
     """The server; use as a context manager, or ``start()`` and ``stop()``."""
+
+    protocol = "HTTP/1.1"  # keep-alive: every answer has a Content-Length
+    methods = ("GET", "HEAD", "POST", "PUT")
 
     def __init__(self, tokens: dict[str, set[str]] | None = None) -> None:
         self.tokens = tokens
@@ -86,12 +91,7 @@ class HubWriteServer:
         self.objects: dict[str, bytes] = {}  # sha256 -> content, for plain and LFS files alike
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self._server is not None, "start the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__()
 
     # -- state ---------------------------------------------------------------------------------------------------
     def _commit(self, repo: Repo, parent: str, tree: dict[str, StoredFile], message: str) -> str:
@@ -333,36 +333,6 @@ class HubWriteServer:
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(data)
-
-    def start(self) -> HubWriteServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # http.server's naming
-                server._handle(self)
-
-            do_HEAD = do_POST = do_PUT = do_GET
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> HubWriteServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
