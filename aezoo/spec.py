@@ -75,7 +75,10 @@ def check_relative_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """One file of a published checkpoint, pinned by size and full sha256."""
+    """One file of a published checkpoint, pinned by size and full sha256.
+
+    Fields: ``path`` (relative to the repo root, e.g. ``"model.safetensors"``), ``sha256`` (64 hex
+    digits of the file's content), ``size`` (bytes)."""
 
     path: str
     sha256: str
@@ -91,7 +94,12 @@ class WeightsFile:
 
 @dataclass(frozen=True)
 class WeightsManifest:
-    """Where a model's checkpoint lives on the hub, pinned to one commit, and what it must contain."""
+    """Where a model's checkpoint lives on the hub, pinned to one commit, and what it must contain.
+
+    Fields: ``repo_id`` (``"org/name"`` on the Hub), ``revision`` (the full 40-hex commit id the Hub
+    returned for the upload), ``files`` (a ``WeightsFile`` per file; ``config.json`` and
+    ``model.safetensors`` must be among them). A plugin usually reads it from its release file with
+    ``aezoo.Release.from_json``; ``aezoo push --write-release`` writes that file."""
 
     repo_id: str
     revision: str
@@ -127,7 +135,14 @@ class WeightsManifest:
     def from_json(cls, path: Path | Any) -> WeightsManifest:
         """Read a manifest file, or the manifest of a release file (a path or an ``importlib.resources`` traversable)."""
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return cls.from_dict(doc["weights"] if isinstance(doc, dict) and "weights" in doc else doc)
+        try:
+            return cls.from_dict(doc["weights"] if isinstance(doc, dict) and "weights" in doc else doc)
+        except InvalidSpecError as exc:
+            raise InvalidSpecError(
+                f"{path} is neither a weights manifest nor a release file ({exc.what})",
+                "Read a release file (release.json) with aezoo.Release.from_json; write it with "
+                "'aezoo push FOLDER --repo ORG/NAME --write-release PATH'.",
+            ) from exc
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,7 +150,11 @@ class WeightsManifest:
 
 @dataclass(frozen=True)
 class Metric:
-    """One measured number and exactly how it was measured."""
+    """One measured number and exactly how it was measured.
+
+    Fields: ``name`` (``"psnr"``), ``value``, ``dataset`` (the registered data set it was measured
+    on), ``split`` (which part, how many items), ``protocol`` (noise, pooling, threshold...), ``unit``
+    (``"dB"``, or empty)."""
 
     name: str  # e.g. "psnr"
     value: float
@@ -147,7 +166,13 @@ class Metric:
 
 @dataclass(frozen=True)
 class CardData:
-    """What stands behind a checkpoint: licence, data, training and measured metrics."""
+    """What stands behind a checkpoint: licence, data, training and measured metrics.
+
+    Fields: ``license`` (a Hub licence id, ``"mit"``), ``datasets`` (Hub data set ids, for the card's
+    metadata), ``training_data`` (what data, how many steps, whether synthetic: from the release),
+    ``full_data_training`` (how to train on the full data set), ``metrics`` (``Metric`` records: from
+    the release), ``notes``. The prose fields usually come from the plugin's ``card.md``
+    (``aezoo.card.read_prose``), the measured ones from ``Release.card``."""
 
     license: str
     datasets: tuple[str, ...] = ()
@@ -173,7 +198,11 @@ class CardData:
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a model is trained: the family step of the engine and its hyperparameters."""
+    """How a model is trained: the family step of the engine and its hyperparameters.
+
+    Fields: ``step`` (``"package.module:StepClass"``, e.g. ``"aezoo.train.steps:DenoisingStep"``),
+    ``dataset`` (a registered data set name, ``aezoo datasets``), ``epochs``, ``batch_size``, ``lr``,
+    ``seed``, ``options`` (the step's own settings, plain JSON)."""
 
     step: str  # "package.module:StepClass", a training step of aezoo.train or the plugin's own
     dataset: str  # registered data set name
@@ -198,7 +227,15 @@ class Recipe:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model in the zoo: architecture by reference, config, recipe, weights and card."""
+    """A model in the zoo: architecture by reference, config, recipe, weights and card.
+
+    Fields: ``name`` (lowercase, unique across installed plugins), ``summary`` (one line),
+    ``task`` (one of ``TASKS``: it decides the task API the conformance kit checks), ``family``,
+    ``builder`` (``"package.module:function"``, called as ``builder(**config)``), ``config`` (plain
+    JSON), ``card`` (``CardData``), ``params`` (the exact parameter count), ``recipe`` (``Recipe`` or
+    None), ``weights`` (``WeightsManifest`` or None: not published yet), ``preprocessing`` (what
+    inputs the model takes, plain JSON: ``image_size``, ``channels``...), ``distribution`` (set by
+    the registry: the distribution that registered it)."""
 
     name: str
     summary: str
@@ -260,6 +297,10 @@ class ModelSpec:
 class DatasetSpec:
     """A data set by name: where it comes from and the import string of its loader.
 
+    Fields: ``name``, ``summary``, ``kind`` (``"images"`` or ``"tabular"``), ``loader``
+    (``"package.module:function"``), ``source`` (where the data comes from), ``offline`` (True when
+    it ships inside a package), ``license``, ``distribution`` (set by the registry).
+
     The loader is called as ``loader(**options)`` and returns an ``aezoo.data.Splits``; it is
     imported only when the data is needed.
     """
@@ -298,6 +339,10 @@ class DatasetSpec:
 class Release:
     """What a published checkpoint adds to a plugin's spec, read from its ``release.json``:
     the pinned weights manifest and the measured card facts (metrics, training data).
+
+    Fields: ``weights`` (the ``WeightsManifest``, or None), ``metrics``, ``training_data``. The file
+    is what ``aezoo push --write-release`` writes: ``{"weights": {...}, "metrics": [...],
+    "training_data": "..."}``.
 
     A plugin whose model has not been trained and published yet has no release file: it then
     gets no weights (``aezoo.load`` says so) and no metrics, rather than failing to register.

@@ -225,3 +225,16 @@ def test_the_kit_names_the_models_of_the_project_that_holds_the_test():
         "fc-dae-fashion-mnist", "fc-dae-mnist"]
     with pytest.raises(testing.ConformanceError, match="'aezoo' .* registers no models here"):
         models_of_project(ROOT / "tests" / "test_x.py")
+
+
+def test_weights_manifest_from_json_reads_a_release_file_and_names_release_from_json_otherwise(published, tmp_path):
+    from aezoo.errors import InvalidSpecError
+    from aezoo.publish import release_data, write_release
+
+    spec, folder = published
+    release = write_release(release_data(folder, "someone/fc-dae-mnist", "0" * 40), tmp_path / "release.json")
+    assert aezoo.WeightsManifest.from_json(release) == aezoo.Release.from_json(release).weights == spec.weights
+    (tmp_path / "other.json").write_text('{"metrics": []}')
+    with pytest.raises(InvalidSpecError, match=r"neither a weights manifest nor a release file") as caught:
+        aezoo.WeightsManifest.from_json(tmp_path / "other.json")
+    assert "aezoo.Release.from_json" in caught.value.hint
