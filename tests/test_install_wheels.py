@@ -27,7 +27,7 @@ from tests.conftest import UNREACHABLE, hub_env, python_env
 from tests.hubwrite import HubWriteServer
 from tests.release_pins import ROOT, release_files
 
-# Measured: about 40 s on 2 cores (wheels ~10 s, two subprocesses that import torch and load six models).
+# Measured: 39 s on the 2-core build machine (building six wheels, a fresh venv, two subprocesses loading six models).
 pytestmark = [pytest.mark.timeout(300),
               pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")]  # huggingface_hub's upload
 
@@ -79,7 +79,7 @@ def fresh_venv(work: Path, wheels: list[Path]) -> Path:
 
 
 def probe(python: Path, cwd: Path, **env: str) -> dict:
-    result = subprocess.run([str(python), "-c", PROBE], cwd=cwd, capture_output=True, text=True, timeout=240,
+    result = subprocess.run([str(python), "-c", PROBE], cwd=cwd, capture_output=True, text=True, timeout=240, check=False,
                             env={k: v for k, v in python_env(**env).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -98,8 +98,8 @@ def test_wheels_in_a_fresh_venv_load_every_model_from_the_hub_then_offline(tmp_p
             pins[repo_id.split("/")[1]] = pinned
         outside = tmp_path / "elsewhere"
         outside.mkdir()
-        env = dict(HF_HOME=str(tmp_path / "hf"), AEZOO_HOME=str(tmp_path / "aezoo-home"), AEZOO_MIRRORS="",
-                   HF_HUB_DISABLE_XET="1", OMP_NUM_THREADS="1")
+        env = {"HF_HOME": str(tmp_path / "hf"), "AEZOO_HOME": str(tmp_path / "aezoo-home"), "AEZOO_MIRRORS": "",
+               "HF_HUB_DISABLE_XET": "1", "OMP_NUM_THREADS": "1"}
         online = probe(python, outside, HF_ENDPOINT=server.endpoint, HF_HUB_OFFLINE="0", **env)
     offline = probe(python, outside, HF_ENDPOINT=UNREACHABLE, HF_HUB_OFFLINE="1", **env)
 
