@@ -4,39 +4,52 @@
     >>> [s.name for s in aezoo.list_models("fc-*")]        # no torch imported
     >>> model = aezoo.load("fc-dae-mnist")                  # verified safetensors, eval mode
 
-Importing aezoo is cheap: torch is imported only by the functions that build or run models.
+Importing aezoo is cheap: each public name is imported from its module when first used (PEP 562),
+so ``import aezoo`` and ``aezoo --help`` load neither torch nor the hub client, and plugins that
+``from aezoo import ModelSpec, hookimpl`` load only the spec types.
 """
 
-from .api import HubOptions, ModelInfo, build, download, info, list_models, load, resolve
-from .errors import AezooError
-from .evaluate import evaluate
-from .hookspecs import hookimpl
-from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, Release, WeightsFile, WeightsManifest
-from . import train  # callable: aezoo.train("name") trains; aezoo.train.engine etc. stay reachable
-from .train import finetune
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AezooError",
-    "CardData",
-    "DatasetSpec",
-    "HubOptions",
-    "Metric",
-    "ModelInfo",
-    "ModelSpec",
-    "Recipe",
-    "Release",
-    "WeightsFile",
-    "WeightsManifest",
-    "build",
-    "download",
-    "evaluate",
-    "finetune",
-    "hookimpl",
-    "info",
-    "list_models",
-    "load",
-    "resolve",
-    "train",
-]
+# public name -> the module (relative to aezoo) that defines it
+_EXPORTS = {
+    **dict.fromkeys(("HubOptions", "ModelInfo", "build", "download", "info", "list_models", "load", "resolve"), "api"),
+    "AezooError": "errors",
+    "evaluate": "evaluate",
+    "hookimpl": "hookspecs",
+    **dict.fromkeys(("CardData", "DatasetSpec", "Metric", "ModelSpec", "Recipe", "Release", "WeightsFile",
+                     "WeightsManifest"), "spec"),
+    "finetune": "train",
+}
+_SUBMODULES = {"train"}  # callable module: aezoo.train("name") trains; aezoo.train.engine etc. stay reachable
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'aezoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from . import train
+    from .api import HubOptions, ModelInfo, build, download, info, list_models, load, resolve
+    from .errors import AezooError
+    from .evaluate import evaluate
+    from .hookspecs import hookimpl
+    from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, Release, WeightsFile, WeightsManifest
+    from .train import finetune
