@@ -1,27 +1,27 @@
-"""A fully-connected undercomplete autoencoder as a PyOD-style anomaly detector for tables.
+"""The fc-ae-fraud network: a fully-connected undercomplete autoencoder that scores table rows.
 
     import aezoo
-    detector = aezoo.load("fc-ae-fraud")              # trained on SYNTHETIC transactions
+    detector = aezoo.load("fc-ae-fraud")              # this module's TabularAE, with the shipped weights
     scores = detector.decision_function(frame)        # frame: Time, V1..V28, Amount (+ Class, ignored)
     flags = detector.predict(frame)                   # 1 where score > detector.threshold_
     detector.fit(my_normal_rows)                      # or: aezoo.train.finetune("fc-ae-fraud", data=...)
 
-Inputs are z-scored with statistics fitted on normal training rows; the score of a row is the mean
-squared reconstruction error over its z-scored features; ``threshold_`` is the (1 - contamination)
-percentile of the training rows' scores. The statistics, the threshold and the contamination are
-registered buffers, so they live in model.safetensors (never pickled) and a loaded checkpoint
-scores exactly as the saved one did. ``fit`` trains through aezoo's one training engine with the
-anomaly step (``aezoo.train.steps.anomaly:AnomalyStep``), the same loop ``aezoo train`` runs.
+As PyOD splits its AutoEncoderModel (the torch network) from the AutoEncoder detector, this module is
+the network with its fitted data and the PyOD-style calls that ``aezoo.load`` users, ``aezoo score``
+and the exporters make on it (PyOD's 0/1 labels, higher score = more anomalous);
+``aezoo_fc_ae_fraud.detector.FraudDetector`` wraps it as a scikit-learn outlier detector, and
+``aezoo_fc_ae_fraud.training`` trains it through aezoo's engine.
+
+Inputs are z-scored with statistics fitted on normal training rows; the score of a row comes from the
+residuals over its z-scored features; ``threshold_`` is the (1 - contamination) percentile of the
+training rows' scores. The statistics, the threshold and the contamination are registered buffers, so
+they live in model.safetensors (never pickled) and a loaded checkpoint scores exactly as the saved one
+did.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import io
 import itertools
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from torch import nn
 
 from aezoo.errors import AezooError
 
-from .plugin import CONFIG, NAME, RECIPE, preprocessing_for
+from .plugin import CONFIG
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
 SCORES = ("mse", "scaled_mae", "scaled_mse")
@@ -225,20 +225,18 @@ class TabularAE(nn.Module):
 
     def fit(self, X: Any, y: Any = None, *, epochs: int | None = None, output_dir: str | Path | None = None,
             verbose: bool = False, **recipe: Any) -> TabularAE:
-        """Train on ``X`` with aezoo's training engine and the model's recipe, then fit ``threshold_``.
+        """Train on ``X`` with aezoo's training engine and the model's recipe, then fit ``threshold_``
+        (``aezoo_fc_ae_fraud.training.fit_network``).
 
         Rows labelled 1 in ``y`` (or, for a DataFrame without ``y``, in its label column such as
         ``Class``) are left out of training and of the statistics: the model learns normal rows only.
         Training continues from the current weights (fresh for a built model, pretrained for a loaded
-        one). Recipe settings (``lr``, ``batch_size``, ``seed``,
-        ``options``) can be overridden; the checkpoint goes to ``output_dir`` when given. ``verbose``
-        shows the engine's progress bar (or per-epoch lines when stderr is not a terminal).
-        Afterwards ``decision_scores_`` and ``labels_`` hold the training rows' scores and flags.
+        one). Recipe settings (``lr``, ``batch_size``, ``seed``, ``options``) can be overridden; the
+        checkpoint goes to ``output_dir`` when given. ``verbose`` shows the engine's progress bar (or
+        per-epoch lines when stderr is not a terminal). Afterwards ``decision_scores_`` and ``labels_``
+        hold the training rows' scores and flags (PyOD's names; 1 = anomaly).
         """
-        from aezoo.checkpoint import CheckpointConfig
-        from aezoo.data.tabular import TableDataset
-        from aezoo.train.engine import fit as run_engine
-        from aezoo.train.steps.anomaly import AnomalyStep
+        from .training import fit_network
 
         if y is None and self.label is not None and hasattr(X, "columns") and self.label in X.columns:
             y = X[self.label]  # a DataFrame that carries its label column
@@ -246,22 +244,8 @@ class TabularAE(nn.Module):
         labels = None if y is None else torch.from_numpy(np.array(y, dtype=np.int64)).reshape(-1)
         if labels is not None and len(labels) != len(x):
             raise InputShapeError(f"fit got {len(x)} rows but {len(labels)} labels.", "Pass one label per row.")
-        names = self.feature_names or tuple(f"x{i}" for i in range(self.n_features))
-        data = TableDataset(x, labels if labels is not None else torch.zeros(len(x), dtype=torch.long), names,
-                            self.label, labelled=labels is not None)
-        options = {"artifacts": False, **RECIPE.options, "baselines": False, **recipe.pop("options", {})}
-        run = dataclasses.replace(RECIPE, options=options, **recipe)
-        if epochs is not None:
-            run = dataclasses.replace(run, epochs=epochs)
-        device = next(self.parameters()).device
-        step = AnomalyStep(self, run, device)
-        checkpoint = CheckpointConfig(NAME, dict(self.config), preprocessing_for(self.config))
-        quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stderr(io.StringIO())
-        with tempfile.TemporaryDirectory(prefix="aezoo-fit-", dir=_scratch_root()) as scratch, quiet:
-            folder = Path(output_dir) if output_dir is not None else Path(scratch)
-            self.fit_result_ = run_engine(step, data, data, recipe=run, output_dir=folder, checkpoint=checkpoint,
-                                          resume=False, progress=verbose and None)
-        self.eval()
+        self.fit_result_ = fit_network(self, x, labels, epochs=epochs, output_dir=output_dir, verbose=verbose,
+                                       **recipe)
         self.decision_scores_ = self.decision_function(x)
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
         return self
@@ -361,12 +345,6 @@ class _eval:
 
     def __exit__(self, *exc: object) -> None:
         self.module.train(self.was_training)
-
-
-def _scratch_root() -> str | None:
-    """Where fit keeps the engine's per-epoch state it throws away: memory when the system offers it."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def _check_contamination(value: float) -> None:
