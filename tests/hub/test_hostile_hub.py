@@ -218,9 +218,9 @@ class HeaderRecordingHub(ScriptedHub):
         super().__init__(*args, **kwargs)
         self.authorizations: list[str | None] = []
 
-    def _answer(self, handler, with_body: bool) -> None:  # noqa: ANN001
+    def _handle(self, handler) -> None:  # noqa: ANN001 - the subclass hook of LoopbackHTTPServer
         self.authorizations.append(handler.headers.get("Authorization"))
-        super()._answer(handler, with_body)
+        super()._handle(handler)
 
 
 @pytest.mark.parametrize("how", ["api", "cli"])

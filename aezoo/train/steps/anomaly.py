@@ -192,13 +192,17 @@ class AnomalyStep(TrainingStep):
         return dict(self._baseline_cache[1])
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        """A histogram of held-out scores (normal vs anomalous rows) with the threshold."""
+        """The held-out scores drawn by ``aezoo.plots.plot_scores``: a histogram of normal and
+        anomalous rows, and ROC and precision-recall curves when both are present, the threshold marked."""
         if not self.options.get("artifacts", True):
             return []
+        from ...plots import plot_scores
+
         x, y = table_of(test_data)
         if not len(x):
             return []
-        draw_score_histogram(self._scores(x).double(), y, _plain(self.model).threshold_, folder / "scores.png")
+        scores = self._scores(x).double().numpy()
+        plot_scores(scores, y.numpy(), float(_plain(self.model).threshold_), folder / "scores.png")
         return ["scores.png"]
 
 
@@ -305,40 +309,3 @@ def _baseline_protocols() -> dict[str, tuple[str, str]]:
 
 AnomalyStep.metric_protocols.update(_baseline_protocols())
 
-
-def draw_score_histogram(scores: torch.Tensor, labels: torch.Tensor, threshold: float, path: Any,
-                         width: int = 640, height: int = 300, bins: int = 60) -> None:
-    """PNG: log10-score histograms of normal (blue) and anomalous (red) rows, each scaled to its own
-    peak, and the threshold as a black line. Drawn with PIL alone."""
-    import math
-
-    from PIL import Image, ImageDraw
-
-    logs = torch.log10(scores.clamp_min(1e-12))
-    low, high = float(logs.min()), float(logs.max())
-    log_threshold = math.log10(max(threshold, 1e-12))
-    low, high = min(low, log_threshold), max(high, log_threshold)
-    high = high if high > low else low + 1.0
-    margin, top = 40, 24
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    plot_w, plot_h = width - 2 * margin, height - top - margin
-    for label, colour in ((0, (40, 90, 200)), (1, (220, 40, 40))):
-        values = logs[labels == label]
-        if not len(values):
-            continue
-        counts = torch.histc(values, bins=bins, min=low, max=high)
-        peak = float(counts.max())
-        for i, count in enumerate(counts.tolist()):
-            if count:
-                x0 = margin + plot_w * i / bins
-                bar = plot_h * count / peak
-                draw.rectangle([x0, top + plot_h - bar, x0 + plot_w / bins - 1, top + plot_h],
-                               outline=colour, fill=colour if label == 0 else None)
-    tx = margin + plot_w * (log_threshold - low) / (high - low)
-    draw.line([tx, top, tx, top + plot_h], fill="black", width=2)
-    draw.line([margin, top + plot_h, width - margin, top + plot_h], fill="black")
-    draw.text((margin, 4), "held-out scores: normal (blue), anomalous (red outline); line = threshold_", fill="black")
-    draw.text((margin, top + plot_h + 6), f"log10 score {low:.2f}", fill="black")
-    draw.text((width - margin - 110, top + plot_h + 6), f"{high:.2f}", fill="black")
-    image.save(path)
