@@ -276,8 +276,8 @@ def require_exporter() -> None:
 
     missing = [name for name in ("onnx", "onnxruntime", "onnxscript") if importlib.util.find_spec(name) is None]
     if missing:
-        raise ExportUnavailableError(f"ONNX export needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                                     "not installed.", EXTRA_HINT)
+        verb = "is" if len(missing) == 1 else "are"
+        raise ExportUnavailableError(f"ONNX export needs {', '.join(missing)}, which {verb} not installed.", EXTRA_HINT)
 
 
 def _load(ref: Any) -> nn.Module:
@@ -298,8 +298,10 @@ def _load(ref: Any) -> nn.Module:
     return load(ref, device="cpu")
 
 
-def export_onnx(ref: Any, path: str | os.PathLike[str] | None = None, *, part: str | None = None, opset: int | None = None,
-                check: bool = True, half: bool = False, overwrite: bool = False) -> ExportReport:
+def export_onnx(
+    ref: Any, path: str | os.PathLike[str] | None = None, *, part: str | None = None, opset: int | None = None,
+    check: bool = True, half: bool = False, overwrite: bool = False,
+) -> ExportReport:
     """Write one part of a model (a name, folder, ``hf://`` reference or loaded model) as an ONNX file
     with a dynamic batch axis. ``check`` runs onnxruntime on fixed random batches of 1 and 5 items
     and compares with the model's PyTorch task method; beyond ``TOLERANCES`` nothing is written
@@ -309,7 +311,8 @@ def export_onnx(ref: Any, path: str | os.PathLike[str] | None = None, *, part: s
     model = _load(ref)
     chosen = _part(model, part)
     dtype = "float16" if half else "float32"
-    path = Path(path) if path is not None else Path(f"{model.aezoo.name}-{chosen.name}{'-fp16' if half else ''}.onnx")
+    default = f"{model.aezoo.name}-{chosen.name}{'-fp16' if half else ''}.onnx"
+    path = Path(path if path is not None else default)
     if path.is_dir() or (path.exists() and not overwrite):
         raise OutputExistsError(f"{path} already exists{' and is a folder' if path.is_dir() else ''}.",
                                 "Pass overwrite=True (--overwrite) to replace it, or write somewhere else.")
@@ -390,7 +393,7 @@ def _check(onnx_bytes: bytes, part: Part, half: bool) -> tuple[str, tuple[float,
             (got,) = session.run(None, {part.input_name: (x.half() if half else x).numpy()})
         except Exception as exc:  # noqa: BLE001
             raise _runtime_error(exc, part, half) from exc
-        abs_error, rel_error = errors(got, expected, tolerance)
+        abs_error, rel_error = max_errors(got, expected, tolerance)
         worst_abs, worst_rel = max(worst_abs, abs_error), max(worst_rel, rel_error)
         if got.shape != expected.shape or not np.allclose(got.astype(np.float64), expected, atol=tolerance.abs,
                                                            rtol=tolerance.rel):
@@ -403,7 +406,7 @@ def _check(onnx_bytes: bytes, part: Part, half: bool) -> tuple[str, tuple[float,
     return session.get_providers()[0], (worst_abs, worst_rel)
 
 
-def errors(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> tuple[float, float]:
+def max_errors(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> tuple[float, float]:
     """Largest absolute error, and largest relative error where ``|expected|`` exceeds ``tolerance.abs``."""
     import numpy as np
 

@@ -27,7 +27,7 @@ from aezoo.export import (
 )
 from aezoo.registry import Registry
 
-onnxruntime = pytest.importorskip("onnxruntime", reason="the export extra is not installed: pip install 'aezoo[export]'")
+onnxruntime = pytest.importorskip("onnxruntime", reason="the export extra is not installed: pip install aezoo[export]")
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shipped checkpoints are loaded as folders: the same weights as the registered names, without the hub.
@@ -186,7 +186,7 @@ def test_compile_without_a_compiler_is_a_named_error_and_changes_nothing(monkeyp
     assert "_compiled_call_impl" not in vars(model) or model._compiled_call_impl is None
 
 
-@pytest.mark.skipif(accelerate._compiler_missing("cpu") is not None, reason="torch.compile needs a C++ compiler on the CPU")
+@pytest.mark.skipif(accelerate._compiler_missing("cpu") is not None, reason="torch.compile needs a C++ compiler here")
 def test_compiled_model_gives_the_same_outputs(tmp_path):
     torch._dynamo.reset()
     eager = aezoo.load(SHIPPED["fc-dae-mnist"], device="cpu")
