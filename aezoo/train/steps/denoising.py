@@ -106,15 +106,19 @@ class DenoisingStep(TrainingStep):
         return dict(self._baselines_measured[1])
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
-        from ...images import save_grid
+        """before_after.png: one held-out item per class (``showcase``) in labelled rows: the clean
+        input, the input with the evaluation's masking noise, and the model's output."""
+        from ...plots import plot_image_rows
 
         clean = torch.stack([images_of(test_data[i]) for i in showcase(test_data)])
-        noisy = mask_pixels(clean, self.options.get("eval_mask_prob", 0.5), torch.Generator().manual_seed(0))
+        probability = self.options.get("eval_mask_prob", 0.5)
+        noisy = mask_pixels(clean, probability, torch.Generator().manual_seed(0))
         self.model.eval()
         with torch.no_grad():
             restored = self.model(noisy.to(self.device)).clamp(0, 1).cpu()
         self.model.train()
-        save_grid(torch.cat([noisy, restored, clean]), folder / "before_after.png", rows=3)
+        plot_image_rows([clean, noisy, restored], ["input", "noisy", "output"], folder / "before_after.png",
+                        title=f"denoising: each pixel zeroed with p = {probability}")
         return ["before_after.png"]
 
 
