@@ -1,4 +1,9 @@
-"""``aezoo train`` and ``aezoo finetune``: the one-call training API from the shell (imports torch)."""
+"""``aezoo train`` and ``aezoo finetune``: the one-call training API from the shell (imports torch).
+
+``--nproc N`` runs the same command on N processes of this machine under torchrun; a command that
+torchrun started (``torchrun ... -m aezoo train NAME``, on one machine or several) sets up its
+process group itself, and only rank 0 writes and reports.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 import click
 
 from .options import hub_options
+
 
 def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
     options = [
@@ -23,6 +29,10 @@ def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
                      "settings (lr, batch size, seed, recipe options, config); the card records both."),
         click.option("--overwrite", is_flag=True, help="Write into an output folder that holds files aezoo did not "
                      "write, replacing any that have the names of aezoo's outputs (nothing is deleted)."),
+        click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Train data-parallel on this many processes of this machine (one per GPU on a GPU "
+                     "machine; gloo on the CPU), launched with torchrun. Each takes --batch-size: the global "
+                     "batch is nproc times it. Several machines: run torchrun yourself (docs/training.md)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -40,11 +50,9 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 @click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
               "'{\"image_size\": 64, \"channels\": 3}'.")
 def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
-                  overwrite, config) -> None:
+                  overwrite, nproc, config) -> None:
     """Train NAME from scratch with its recipe; prints the checkpoint folder."""
     import json
-
-    from ..train import train
 
     try:
         parsed = json.loads(config) if config else None
@@ -52,9 +60,17 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from exc
     if parsed is not None and not isinstance(parsed, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--config")
-    model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=device, resume=not no_resume,
-                  config=parsed, overwrite=overwrite, force_resume=force_resume, **_overrides(seed, lr, batch_size))
-    _report(model)
+    if nproc > 1:
+        return _launch(nproc)
+    from ..train import train
+    from ..train.distributed import rank_and_world, worker
+
+    with worker(device) as rank_device:  # under torchrun: this rank's process group and device
+        model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
+                      resume=not no_resume, config=parsed, overwrite=overwrite, force_resume=force_resume,
+                      **_overrides(seed, lr, batch_size))
+        if rank_and_world()[0] == 0:
+            _report(model)
 
 
 @click.command("finetune")
@@ -62,16 +78,46 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
 @_common
 @hub_options
 def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,  # noqa: ANN001
-                     force_resume, overwrite, hub) -> None:
+                     force_resume, overwrite, nproc, hub) -> None:
     """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on --data."""
-    from ..train import finetune
-
     if data is None:
         raise click.UsageError("finetune needs --data: the data to adapt the model to.")
-    model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=device,
-                     resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
-                     **_overrides(seed, lr, batch_size), **hub)
-    _report(model)
+    if nproc > 1:
+        return _launch(nproc)
+    from ..train import finetune
+    from ..train.distributed import rank_and_world, worker
+
+    with worker(device) as rank_device:  # under torchrun: this rank's process group and device
+        model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=rank_device,
+                         resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
+                         **_overrides(seed, lr, batch_size), **hub)
+        if rank_and_world()[0] == 0:
+            _report(model)
+
+
+def _launch(nproc: int) -> None:
+    """Run this command again, without --nproc, on ``nproc`` processes under torchrun."""
+    from ..train.distributed import launch, under_torchrun
+
+    if under_torchrun():
+        raise click.UsageError("--nproc launches torchrun, and this process already runs under it: leave --nproc out.")
+    launch(nproc, _arguments(click.get_current_context()))
+
+
+def _arguments(ctx: click.Context) -> list[str]:
+    """The command line of ``ctx``'s command as given (every value that differs from its default), without --nproc."""
+    args = [ctx.info_name or ctx.command.name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name == "nproc" or value is None or (isinstance(param, click.Option) and value == param.default):
+            continue
+        if isinstance(param, click.Argument):
+            args.append(str(value))
+        elif isinstance(param, click.Option) and param.is_flag:
+            args.append(max(param.opts, key=len))
+        elif isinstance(param, click.Option):
+            args += [max(param.opts, key=len), str(value)]
+    return args
 
 
 def _report(model) -> None:  # noqa: ANN001

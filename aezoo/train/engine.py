@@ -4,12 +4,14 @@ It owns what all families share: device choice, seeding and CPU determinism, dat
 progress bar, per-epoch evaluation, atomic resumable state, the non-finite-loss stop and the
 final Hub-shaped checkpoint folder.
 
-Under ``torchrun`` (torch.distributed initialised by the caller) the same loop runs data-parallel:
-each rank reads its shard through a DistributedSampler, ``step.model`` is wrapped in
-DistributedDataParallel so gradients are averaged in ``backward``, and rank 0 alone writes state
-and checkpoints. A step that calls submodules directly (``self.model.generator``) should call
-them through ``unwrap(self.model)`` and run its forward through ``self.model`` where gradients
-must be shared.
+Under ``torchrun`` (torch.distributed initialised by the caller, or by ``aezoo train``) the same
+loop runs data-parallel (``aezoo.train.distributed``): every rank starts from rank 0's parameters
+and buffers, takes the interleaved shard ``order[rank::world]`` of the permutation one process
+would use, and averages each optimizer's gradients in ``TrainingStep.optimize``; steps see their
+plain model. N processes with batch b thus see, at every step, the samples one process with batch
+N*b sees. Rank 0 alone writes state and checkpoints; the others wait for it at the end, so every
+rank can then load the checkpoint. BatchNorm running statistics stay per rank (each sees its own
+shard); rank 0's are saved.
 
 Data held in memory (a TensorDataset, aezoo's uint8 image sets, tables: anything with a
 ``tensors`` tuple) is moved to the training device once and batched by slicing a seeded
@@ -34,11 +36,11 @@ from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
-from torch.utils.data.distributed import DistributedSampler
 
 from ..checkpoint import CARD_FILE, CheckpointConfig, atomic_write, save_checkpoint
 from ..errors import AezooError, NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
 from ..spec import Recipe
+from .distributed import agree, barrier, broadcast_module, rank_and_world, shard
 from .output import STATE_DIR, RunFolder
 from .state import load_state, save_state
 from .steps import TrainingStep
@@ -63,14 +65,19 @@ class FitResult:
     # the settings of each part of the run: one part, unless a resume went on with other settings
     # (force_resume): [{"epochs": [first, last], "settings": run_settings(...)}, ...]
     parts: list[dict[str, Any]] = field(default_factory=list)
+    processes: int = 1  # data-parallel processes; samples counts the global batches
 
 
 def run_settings(recipe: Recipe, checkpoint: CheckpointConfig) -> dict[str, Any]:
     """What a resumed run must share with the state it resumes (everything but the epoch count and
-    options that only change reporting), in JSON form as the state stores it."""
+    options that only change reporting), in JSON form as the state stores it. Under torchrun the
+    process count too (it sets the global batch); a one-process run records none, as before."""
     options = {k: v for k, v in recipe.options.items() if k not in REPORTING_OPTIONS}
     settings = {"step": recipe.step, "batch_size": recipe.batch_size, "lr": recipe.lr, "seed": recipe.seed,
                 "options": options, "config": checkpoint.config}
+    world = rank_and_world()[1]
+    if world > 1:
+        settings["processes"] = world
     return json.loads(json.dumps(settings, default=str))
 
 
@@ -112,10 +119,7 @@ def check_resume(saved_run: Any, settings: dict[str, Any], *, force: bool, outpu
     return changed
 
 
-def _distributed() -> tuple[int, int]:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
+_distributed = rank_and_world  # the name aezoo.train's one-call API imports
 
 
 def seed_everything(seed: int) -> None:
@@ -170,12 +174,9 @@ def in_memory(data: Any, device: torch.device) -> tuple[torch.Tensor, ...] | Non
 
 def _order(count: int, seed: int, epoch: int, rank: int, world: int) -> torch.Tensor:
     """Data order depends only on (seed, epoch): a resumed run sees what an uninterrupted one saw.
-    One process: the permutation a seeded RandomSampler draws. Several: DistributedSampler's shard."""
-    if world > 1:
-        sampler = DistributedSampler(range(count), num_replicas=world, rank=rank, shuffle=True, seed=seed)
-        sampler.set_epoch(epoch)
-        return torch.tensor(list(sampler), dtype=torch.long)
-    return torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    The permutation a seeded RandomSampler draws; under torchrun this rank's interleaved shard of it."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    return shard(order, rank, world)
 
 
 def _loader(data: Any, tensors: tuple[torch.Tensor, ...] | None, batch_size: int, seed: int, epoch: int,
@@ -186,9 +187,8 @@ def _loader(data: Any, tensors: tuple[torch.Tensor, ...] | None, batch_size: int
             order = order.to(tensors[0].device)
         return Batches(data, tensors, batch_size, order)
     if world > 1:
-        sampler = DistributedSampler(data, shuffle=shuffle, seed=seed)
-        sampler.set_epoch(epoch)
-        return DataLoader(data, batch_size=batch_size, sampler=sampler)
+        indices = _order(len(data), seed, epoch, rank, world) if shuffle else shard(torch.arange(len(data)), rank, world)
+        return DataLoader(data, batch_size=batch_size, sampler=indices.tolist())
     if not shuffle:
         return DataLoader(data, batch_size=batch_size)
     generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
@@ -226,13 +226,13 @@ def fit(
     output_dir = Path(output_dir)
     epochs = recipe.epochs if epochs is None else epochs
     eval_every = max(1, int(recipe.options.get("eval_every", 1)))
-    rank, world = _distributed()
+    rank, world = rank_and_world()
     model, device = step.model, step.device
     settings = run_settings(recipe, checkpoint)
     claim = nullcontext(run_folder) if run_folder is not None else RunFolder(output_dir, overwrite=overwrite,
                                                                              enabled=rank == 0)
     with claim as folder, _global_state(device):
-        result = FitResult(metrics={}, parts=[{"epochs": [0, 0], "settings": settings}])
+        result = FitResult(metrics={}, parts=[{"epochs": [0, 0], "settings": settings}], processes=world)
         start_epoch = 0
         state_dir = output_dir / STATE_DIR
         state = load_state(state_dir) if resume else None
@@ -258,10 +258,9 @@ def fit(
                 result.parts[0]["epochs"] = [0, start_epoch]
         if progress is None:
             progress = sys.stderr.isatty() and rank == 0
-        if world > 1:
-            from torch.nn.parallel import DistributedDataParallel
-
-            step.model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        agree(start_epoch, "the epoch to start from (the training state each found in the output folder)",
+              "Runs on several machines need the output folder on a filesystem every machine sees.")
+        broadcast_module(model)  # every rank starts from rank 0's weights and buffers
         train_tensors, test_tensors = in_memory(train_data, device), in_memory(test_data, device)
 
         model.train()
@@ -278,7 +277,7 @@ def fit(
                 for batch in bar:
                     pending.append(step.train_batch(batch))
                     result.steps += 1
-                    result.samples += _batch_len(batch)
+                    result.samples += _batch_len(batch) * world
                     if len(pending) >= CHECK_EVERY:
                         _check_finite(pending, result.steps, epoch, state_dir)
                         if progress:
@@ -316,6 +315,7 @@ def fit(
                 save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
         if rank == 0:
             _write_outputs(folder, step, checkpoint, test_data, result, card)
+        barrier()  # the checkpoint exists for every rank once fit returns
     return result
 
 
@@ -325,7 +325,7 @@ def _write_outputs(folder: RunFolder, step: TrainingStep, checkpoint: Checkpoint
     into the output folder one file at a time (each replaces only a file aezoo wrote)."""
     staged = folder.staging()
     try:
-        save_checkpoint(staged, unwrap(step.model), checkpoint)
+        save_checkpoint(staged, step.model, checkpoint)
         result.artifacts = step.write_artifacts(staged, test_data)
         if card is not None:
             atomic_write(staged / CARD_FILE, card(result.metrics, result).encode())
@@ -388,14 +388,9 @@ def _progress(loader: DataLoader, epoch: int, epochs: int, enabled: bool) -> Any
     return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", file=sys.stderr, leave=False)
 
 
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain module inside a DistributedDataParallel wrapper (or the module itself)."""
-    return model.module if hasattr(model, "module") and isinstance(model.module, torch.nn.Module) else model
-
-
 def _capture(step: TrainingStep, result: FitResult) -> dict[str, Any]:
     return {
-        "model": unwrap(step.model).state_dict(),
+        "model": step.model.state_dict(),
         "optimizers": {name: opt.state_dict() for name, opt in step.optimizers.items()},
         "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
                 **({"cuda": torch.cuda.get_rng_state(step.device)} if step.device.type == "cuda" else {})},
@@ -425,7 +420,7 @@ def _check_state_fits(step: TrainingStep, state: dict[str, Any], state_dir: Path
     saved = state.get("model")
     if not isinstance(saved, dict) or not all(torch.is_tensor(v) for v in saved.values()):
         raise _unusable_state(state_dir, TypeError("no weights"))
-    expected = {k: tuple(v.shape) for k, v in unwrap(step.model).state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in step.model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in saved.items()}
     if expected != found:
         differing = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
@@ -441,7 +436,7 @@ def _check_state_fits(step: TrainingStep, state: dict[str, Any], state_dir: Path
 
 def _restore(step: TrainingStep, state: dict[str, Any], result: FitResult, state_dir: Path) -> int:
     try:
-        unwrap(step.model).load_state_dict(state["model"])
+        step.model.load_state_dict(state["model"])
         for name, optimizer in step.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         torch.set_rng_state(state["rng"]["torch"])

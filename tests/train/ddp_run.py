@@ -1,33 +1,72 @@
-"""Run under torchrun by test_distributed.py: train tiny-ae data-parallel on the CPU (gloo)."""
+"""Training runs that test_distributed.py compares: each case once under torchrun (``python -m
+torch.distributed.run --nproc-per-node 2 ddp_run.py OUTPUT``: gloo, every case with batch 8 per rank)
+and once in the test's own process (``run(case, OUTPUT, 16)``: one process, the same global batch).
+
+Every rank builds its model from another seed, so only the engine's broadcast of rank 0's weights
+lets the runs agree; every case augments (flips, shifts), so the augmentation draws are compared too.
+"""
+
+from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
+from torch import nn
 from torch.utils.data import TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "distributions" / "aezoo-test-tiny" / "src"))
+from aezoo.checkpoint import CheckpointConfig, save_tensors
+from aezoo.spec import Recipe
+from aezoo.train.distributed import rank_and_world
+from aezoo.train.engine import fit
 
-from aezoo import build  # noqa: E402
-from aezoo.checkpoint import CheckpointConfig, save_tensors  # noqa: E402
-from aezoo.registry import Registry, set_registry  # noqa: E402
-from aezoo.train.engine import fit  # noqa: E402
-from aezoo.train.steps.reconstruction import ReconstructionStep  # noqa: E402
-from aezoo_test_tiny import plugin  # noqa: E402
+DENOISER = {"image_size": 16, "channels": 1, "hidden": 16}
+DCGAN = {"image_size": 16, "channels": 1, "nz": 8, "ngf": 8, "ndf": 8}
+EPOCHS, TRAIN, TEST = 2, 64, 16  # 64 / 16 = 4 global batches per epoch: every rank's batches are full
+CASES = ("denoise", "gan", "gan-batchnorm")
 
-output = Path(sys.argv[1])
-dist.init_process_group("gloo")
-registry = Registry(autoload=False)
-registry.register(plugin, "tiny")
-set_registry(registry)
-spec = registry.get("tiny-ae")
-torch.manual_seed(dist.get_rank())  # different start on each rank: DDP must broadcast rank 0's weights
-model = build(spec)
-data = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
-train, test = TensorDataset(data[:48], torch.zeros(48)), TensorDataset(data[48:], torch.zeros(16))
-step = ReconstructionStep(model, spec.recipe, torch.device("cpu"))
-fit(step, train, test, recipe=spec.recipe, output_dir=output, epochs=2, progress=False,
-    checkpoint=CheckpointConfig(spec.name, dict(spec.config)))
-save_tensors(model.state_dict(), output / f"rank{dist.get_rank()}.safetensors")
-dist.destroy_process_group()
+
+def _without_batchnorm(module: nn.Module) -> nn.Module:
+    """BatchNorm normalises each rank's batch with that batch's statistics, so no data-parallel run
+    (DDP's neither) matches one process of the global batch with it; "gan" drops it to compare the
+    rest exactly, "gan-batchnorm" keeps it."""
+    for name, child in module.named_children():
+        setattr(module, name, nn.Identity() if isinstance(child, nn.BatchNorm2d) else _without_batchnorm(child))
+    return module
+
+
+def _model(case: str, rank: int) -> tuple[nn.Module, str, str, dict]:
+    torch.manual_seed(rank)  # another start on each rank
+    if case == "denoise":
+        from aezoo_fc_dae_mnist.model import build
+
+        return build(**DENOISER), "aezoo.train.steps:DenoisingStep", "fc-dae-mnist", DENOISER
+    from aezoo_dcgan_faces.model import build
+
+    model = build(**DCGAN)
+    return (_without_batchnorm(model) if case == "gan" else model), "aezoo.train.steps.gan:GANStep", "dcgan-faces", DCGAN
+
+
+def run(case: str, output: Path, batch_size: int) -> nn.Module:
+    """Train ``case`` into ``output`` (rank 0 writes it) with ``batch_size`` per process; returns the model."""
+    from aezoo.api import import_object
+
+    rank, _ = rank_and_world()
+    model, step_name, name, config = _model(case, rank)
+    images = torch.rand(TRAIN + TEST, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    options = {"flip": True, "shift": 1, "eval_samples": 16}
+    recipe = Recipe(step_name, "in-memory", epochs=EPOCHS, batch_size=batch_size, lr=2e-3, seed=3, options=options)
+    step = import_object(step_name)(model, recipe, torch.device("cpu"))
+    fit(step, TensorDataset(images[:TRAIN], torch.zeros(TRAIN)), TensorDataset(images[TRAIN:], torch.zeros(TEST)),
+        recipe=recipe, output_dir=output, progress=False, checkpoint=CheckpointConfig(name, config))
+    return model
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    torch.distributed.init_process_group("gloo")
+    rank = torch.distributed.get_rank()
+    for case in CASES:
+        trained = run(case, root / case, 8)
+        save_tensors(trained.state_dict(), root / f"{case}-rank{rank}.safetensors")
+    torch.distributed.destroy_process_group()

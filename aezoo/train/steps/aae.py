@@ -7,8 +7,8 @@
    codes real (optimizer ``"generator"``).
 
 Each phase has its own Adam optimizer and learning rate; the engine saves and restores all of
-them, so an interrupted run resumes exactly. Under torchrun each phase averages its gradients
-over the processes itself (see ``_average_gradients``). The model must offer ``encoder``, ``forward``
+them, so an interrupted run resumes exactly. Under torchrun each phase's ``optimize`` averages its
+gradients over the processes, and the prior samples are drawn for the global batch. The model must offer ``encoder``, ``forward``
 (reconstruction), ``discriminate(z)``, ``prior(n, generator)`` and the parameter groups
 ``autoencoder_parameters()``, ``discriminator_parameters()``, ``encoder_parameters()``.
 
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, images_of
+from .base import TrainingStep, augment, batch_draw, images_of
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class AAEStep(TrainingStep):
         }
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        model = self._plain()
+        model = self.model
         betas = tuple(self.options.get("betas", (0.5, 0.999)))
         lrs = self._phase_lrs()
         return {
@@ -81,10 +81,6 @@ class AAEStep(TrainingStep):
             "discriminator": torch.optim.Adam(model.discriminator_parameters(), lr=lrs["discriminator"], betas=betas),
             "generator": torch.optim.Adam(model.encoder_parameters(), lr=lrs["generator"], betas=betas),
         }
-
-    def _plain(self) -> nn.Module:
-        model = self.model
-        return model.module if hasattr(model, "module") and isinstance(model.module, nn.Module) else model
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         schedule = self.options.get("schedule", "constant")
@@ -94,7 +90,7 @@ class AAEStep(TrainingStep):
                 group["lr"] = lr * factor
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        model = self._plain()
+        model = self.model
         images = augment(images_of(batch), flip=bool(self.options.get("flip", False)),
                          shift=int(self.options.get("shift", 0))).to(self.device)
         bce = nn.functional.binary_cross_entropy_with_logits
@@ -103,13 +99,13 @@ class AAEStep(TrainingStep):
         zeros = torch.zeros(n, device=self.device)
 
         # 1. reconstruction: encoder + decoder
-        recon = nn.functional.mse_loss(model(images), images)  # the plain module: see _average_gradients
-        self.optimize(float(self.options.get("recon_weight", 1.0)) * recon)
+        recon = nn.functional.mse_loss(model(images), images)
+        self.optimize(float(self.options.get("recon_weight", 1.0)) * recon, "autoencoder")
 
         # 2. discriminator: prior samples are real, encoder codes are fake
         with torch.no_grad():
             fake = model.encoder(images)
-        real = model.prior(n)
+        real = batch_draw(model.prior, n)
         disc = 0.5 * (bce(model.discriminate(real), ones) + bce(model.discriminate(fake), zeros))
         self.optimize(disc, "discriminator")
 
@@ -125,21 +121,12 @@ class AAEStep(TrainingStep):
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach()}
 
     def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, self._plain().latent_dim,
+        self.references = GenerativeReferences(train_data, self.model.latent_dim,
                                                baselines=bool(self.options.get("baselines", False)))
-
-    def optimize(self, loss: torch.Tensor, optimizer: str = "autoencoder") -> None:
-        """One gradient step of ``loss`` with the named phase optimizer, its gradients averaged over
-        the processes under torchrun first."""
-        chosen = self.optimizers[optimizer]
-        chosen.zero_grad(set_to_none=True)
-        loss.backward()
-        _average_gradients(chosen)
-        chosen.step()
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        model = self._plain()
+        model = self.model
         was_training = model.training
         model.eval()
         squared, count, codes, held_out = 0.0, 0, [], []
@@ -177,26 +164,8 @@ class AAEStep(TrainingStep):
         reconstructions stay out: a data set's terms (CelebA's) may forbid publishing images made from it."""
         from ...images import save_grid
 
-        save_grid(self._plain().sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
+        save_grid(self.model.sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
         return ["samples.png"]
-
-
-def _average_gradients(optimizer: torch.optim.Optimizer) -> None:
-    """Under torchrun, average this phase's gradients over the processes before the step.
-
-    The three phases call submodules (encoder, discriminator) directly, which DDP's forward hook
-    never sees, so the step averages gradients itself; the engine's DDP wrapper still makes every
-    process start from rank 0's weights. BatchNorm running statistics stay per process (rank 0's
-    are saved)."""
-    distributed = torch.distributed
-    if not (distributed.is_available() and distributed.is_initialized()) or distributed.get_world_size() < 2:
-        return
-    world = distributed.get_world_size()
-    for group in optimizer.param_groups:
-        for param in group["params"]:
-            if param.grad is not None:
-                distributed.all_reduce(param.grad)
-                param.grad /= world
 
 
 def mmd_squared(x: torch.Tensor, y: torch.Tensor) -> float:

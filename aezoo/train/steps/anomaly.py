@@ -27,14 +27,11 @@ import torch
 
 from ...errors import TrainingError
 from ...metrics import average_precision, precision_recall_at, roc_auc
-from .base import TrainingStep
+from ..distributed import rank_and_world
+from .base import TrainingStep, own_randomness
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
-
-
-def _plain(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(getattr(model, "module", None), torch.nn.Module) else model
 
 
 def table_of(data: Any, batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,7 +72,7 @@ class AnomalyStep(TrainingStep):
         return {"model": torch.optim.Adam(self.model.parameters(), lr=self.recipe.lr, weight_decay=weight_decay)}
 
     def _check_features(self, data: Any) -> None:
-        model = _plain(self.model)
+        model = self.model
         expected, given = getattr(model, "feature_names", None), getattr(data, "features", None)
         count = getattr(model, "n_features", None)
         if expected is not None and given is not None and tuple(given) != tuple(expected):
@@ -103,20 +100,21 @@ class AnomalyStep(TrainingStep):
         normal = x[y == 0] if self.options.get("train_on", "normal") == "normal" else x
         if len(normal) < 2:
             raise TrainingError(f"Only {len(normal)} normal training rows.", "Anomaly detectors need normal rows.")
-        _plain(self.model).fit_scaler(normal.to(self.device))
+        self.model.fit_scaler(normal.to(self.device))
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
         x, y = batch
         if self.options.get("train_on", "normal") == "normal":
             x = x[y == 0]
         model = self.model
-        if len(x) < 2 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-            return {"loss": torch.zeros(())}  # batch norm cannot train on a single row
-        if len(x) == 0:
+        skip = len(x) == 0 or (len(x) < 2 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                                                  for m in model.modules()))  # batch norm needs two rows
+        if skip and rank_and_world()[1] == 1:
             return {"loss": torch.zeros(())}
-        loss = self._loss(model, x.to(self.device))
-        self.optimize(loss)
-        return {"loss": loss.detach()}
+        with own_randomness(self.device):  # dropout masks: independent on each rank
+            loss = None if skip else self._loss(model, x.to(self.device))
+        self.optimize(loss)  # under torchrun every rank takes part in the gradient average, rows or none
+        return {"loss": torch.zeros(()) if loss is None else loss.detach()}
 
     def _loss(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """``options["loss"]``: "score" (default: the mean anomaly score), or "l1" / "mse" on the
@@ -124,7 +122,7 @@ class AnomalyStep(TrainingStep):
         kind = self.options.get("loss", "score")
         if kind == "score":
             return model(x).mean()
-        residuals = _plain(model).residuals(x)
+        residuals = model.residuals(x)
         if kind == "l1":
             return residuals.abs().mean()
         if kind == "mse":
@@ -133,7 +131,7 @@ class AnomalyStep(TrainingStep):
 
     @torch.no_grad()
     def _scores(self, rows: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
-        model = _plain(self.model)
+        model = self.model
         was = model.training
         model.eval()
         parts = [model(rows[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(rows), batch_size)]
@@ -146,7 +144,7 @@ class AnomalyStep(TrainingStep):
         """threshold_ = the (1 - contamination) percentile of the normal training rows' scores."""
         x, y = table_of(train_data)
         normal = x[y == 0] if self.options.get("train_on", "normal") == "normal" else x
-        model = _plain(self.model)
+        model = self.model
         if callable(getattr(model, "fit_error_scale", None)):
             model.fit_error_scale(normal.to(self.device))  # scaled scores: residual scales before the threshold
         model.set_threshold(self._scores(normal).double().numpy())
@@ -155,7 +153,7 @@ class AnomalyStep(TrainingStep):
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         x, y = table_of(loader.dataset)
         scores = self._scores(x).double()
-        threshold = _plain(self.model).threshold_
+        threshold = self.model.threshold_
         metrics: dict[str, float] = {}
         if 0 < int(y.sum()) < len(y):
             metrics["roc_auc"] = roc_auc(y, scores)
@@ -202,7 +200,7 @@ class AnomalyStep(TrainingStep):
         if not len(x):
             return []
         scores = self._scores(x).double().numpy()
-        plot_scores(scores, y.numpy(), float(_plain(self.model).threshold_), folder / "scores.png")
+        plot_scores(scores, y.numpy(), float(self.model.threshold_), folder / "scores.png")
         return ["scores.png"]
 
 

@@ -3,17 +3,28 @@
 The engine (``aezoo.train.engine``) owns the loop, checkpoints, seeding and progress; a step
 owns its optimizers, its losses and its metrics. A recipe names its step by import string, so
 third-party families plug in the same way.
+
+Steps see their plain model, also under torchrun: every optimizer step goes through
+``optimize(loss, name)``, which averages that optimizer's gradients over the processes
+(``aezoo.train.distributed``). Per-sample random numbers a step draws (latents, masking noise,
+augmentation) come from ``batch_draw``: drawn for the global batch from the CPU generator every
+rank shares, and this rank's rows taken, so N processes draw what one process with the global
+batch draws. A model that draws inside its own forward (a VAE's reparameterisation, dropout) runs
+it under ``own_randomness``: independent draws on each rank.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from ...spec import Recipe
+from ..distributed import average_gradients, rank_and_world
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -54,11 +65,15 @@ class TrainingStep:
             for group in optimizer.param_groups:
                 group["lr"] = self.recipe.lr * factor
 
-    def optimize(self, loss: torch.Tensor, optimizer: str = "model") -> None:
-        """One gradient step of ``loss`` with the named optimizer."""
+    def optimize(self, loss: torch.Tensor | None, optimizer: str = "model") -> None:
+        """One gradient step of ``loss`` with the named optimizer; under torchrun its gradients are
+        averaged over the processes first (every rank must call it, in the same order). ``None``: this
+        rank has nothing to learn from in this batch (it still takes part; its gradients count as zeros)."""
         chosen = self.optimizers[optimizer]
         chosen.zero_grad(set_to_none=True)
-        loss.backward()
+        if loss is not None:
+            loss.backward()
+        average_gradients(chosen)
         chosen.step()
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
@@ -86,14 +101,40 @@ class TrainingStep:
         return []
 
 
+def batch_draw(draw: Callable[[int], torch.Tensor], n: int) -> torch.Tensor:
+    """Random numbers for this rank's ``n`` samples: ``draw(count)`` (a CPU draw whose first dimension
+    is ``count``) for the global batch of ``n * world`` samples, and this rank's rows ``[rank::world]``,
+    the samples it holds (``aezoo.train.distributed.shard``). Every rank draws the same numbers from
+    the generator they share, so the CPU generator stays in step everywhere and N processes see the
+    draws of one. One process: ``draw(n)``."""
+    rank, world = rank_and_world()
+    return draw(n) if world == 1 else draw(n * world)[rank::world]
+
+
+@contextmanager
+def own_randomness(device: torch.device) -> Iterator[None]:
+    """Under torchrun, random draws inside the block differ between ranks (a model's own noise: a VAE's
+    reparameterisation, dropout), as independent samples must; outside it the shared generators stay
+    in step (the block's seed is one draw of the shared CPU generator, plus the rank: resumable). One
+    process: nothing changes."""
+    rank, world = rank_and_world()
+    if world == 1:
+        yield
+        return
+    seed = int(torch.randint(2**62, ()))
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else [], device_type=device.type):
+        torch.manual_seed(seed + rank)
+        yield
+
+
 def random_shift(images: torch.Tensor, pixels: int) -> torch.Tensor:
     """Shift each image by up to ``pixels`` in x and y (zero fill): cheap augmentation for small sets.
-    The offsets come from the CPU generator (resumable, the same on every device); the shift is one
-    gather on the images' device."""
+    The offsets come from the CPU generator (resumable, the same on every device; ``batch_draw``); the
+    shift is one gather on the images' device."""
     if pixels <= 0:
         return images
     padded = nn.functional.pad(images, (pixels, pixels, pixels, pixels))
-    offsets = torch.randint(0, 2 * pixels + 1, (images.shape[0], 2)).to(images.device)
+    offsets = batch_draw(lambda count: torch.randint(0, 2 * pixels + 1, (count, 2)), images.shape[0]).to(images.device)
     height, width = images.shape[-2:]
     rows = offsets[:, 0, None] + torch.arange(height, device=images.device)  # (N, H)
     cols = offsets[:, 1, None] + torch.arange(width, device=images.device)  # (N, W)
@@ -104,13 +145,18 @@ def random_shift(images: torch.Tensor, pixels: int) -> torch.Tensor:
 def augment(images: torch.Tensor, *, flip: bool = False, shift: int = 0) -> torch.Tensor:
     """Random horizontal flips and shifts, for the small data sets the shipped weights train on."""
     if flip:
-        flipped = (torch.rand(images.shape[0]) < 0.5).to(images.device)
+        flipped = (batch_draw(torch.rand, images.shape[0]) < 0.5).to(images.device)
         images = torch.where(flipped.view(-1, 1, 1, 1), images.flip(-1), images)
     return random_shift(images, shift)
 
 
-def mask_pixels(images: torch.Tensor, drop: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def mask_pixels(images: torch.Tensor, drop: float, generator: torch.Generator | None = None, *,
+                batch: bool = False) -> torch.Tensor:
     """The masking noise of the series: each pixel is zeroed with probability ``drop``, kept as is
-    otherwise (no 1/(1-p) rescaling, unlike nn.Dropout)."""
-    keep = torch.rand(images.shape, generator=generator, device="cpu").to(images.device) >= drop
-    return images * keep
+    otherwise (no 1/(1-p) rescaling, unlike nn.Dropout). ``batch``: the noise of a training batch,
+    drawn for the global batch under torchrun (``batch_draw``)."""
+    def uniform(count: int) -> torch.Tensor:
+        return torch.rand((count, *images.shape[1:]), generator=generator, device="cpu")
+
+    noise = batch_draw(uniform, images.shape[0]) if batch else uniform(images.shape[0])
+    return images * (noise.to(images.device) >= drop)

@@ -57,7 +57,7 @@ class DenoisingStep(TrainingStep):
         flip, shift = bool(self.options.get("flip", False)), self.options.get("shift", 0)
         clean = augment(images_of(batch), flip=flip, shift=shift)
         clean = clean.to(self.device)
-        noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5))
+        noisy = mask_pixels(clean, self.options.get("mask_prob", 0.5), batch=True)
         restored = self.model(noisy)
         if self.options.get("loss", "mse") == "bce":
             loss = nn.functional.binary_cross_entropy(restored, clean)

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ...errors import TrainingError
-from .base import TrainingStep, augment, images_of
+from .base import TrainingStep, augment, batch_draw, images_of
 from .generative import METRIC_PROTOCOLS, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -75,68 +74,52 @@ class GANStep(TrainingStep):
     }
 
     def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
-        if torch.distributed.is_available() and torch.distributed.is_initialized() \
-                and torch.distributed.get_world_size() > 1:
-            raise TrainingError(
-                "GANStep does not synchronise its two optimizers across processes yet.",
-                "Train GANs on one process (one GPU), without torchrun.",
-            )
         super().__init__(model, recipe, device)
         self.references: GenerativeReferences | None = None
 
-    @property
-    def net(self) -> nn.Module:
-        return getattr(self.model, "module", self.model)
-
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         betas = tuple(self.options.get("betas", (0.5, 0.999)))
-        net = self.net
         return {
-            "discriminator": torch.optim.Adam(net.discriminator.parameters(), lr=self.recipe.lr, betas=betas),
-            "generator": torch.optim.Adam(net.generator.parameters(), lr=self.recipe.lr, betas=betas),
+            "discriminator": torch.optim.Adam(self.model.discriminator.parameters(), lr=self.recipe.lr, betas=betas),
+            "generator": torch.optim.Adam(self.model.generator.parameters(), lr=self.recipe.lr, betas=betas),
         }
 
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
-        net = self.net
+        model = self.model
         images = augment(images_of(batch), flip=bool(self.options.get("flip", False)),
                          shift=int(self.options.get("shift", 0)))
         real = images.to(self.device) * 2 - 1
         n = real.shape[0]
-        # Latents from the CPU generator the engine seeds and checkpoints: resumable and device-independent.
-        z = torch.randn(n, net.nz, 1, 1).to(self.device)
+        # Latents from the CPU generator the engine seeds and checkpoints: resumable and device-independent;
+        # under torchrun drawn for the global batch, this rank's rows taken (batch_draw).
+        z = batch_draw(lambda count: torch.randn(count, model.nz, 1, 1), n).to(self.device)
         bce = nn.functional.binary_cross_entropy_with_logits
         real_target = torch.full((n,), 1.0 - float(self.options.get("label_smoothing", 0.0)), device=self.device)
         ones, zeros = torch.ones(n, device=self.device), torch.zeros(n, device=self.device)
 
-        fake = net.generator(z)
-        d_real, d_fake = net.discriminator(real), net.discriminator(fake.detach())
+        fake = model.generator(z)
+        d_real, d_fake = model.discriminator(real), model.discriminator(fake.detach())
         loss_d = bce(d_real, real_target) + bce(d_fake, zeros)
-        optimizer_d = self.optimizers["discriminator"]
-        optimizer_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        optimizer_d.step()
+        self.optimize(loss_d, "discriminator")
 
-        loss_g = bce(net.discriminator(fake), ones)  # non-saturating: maximise log D(G(z))
-        optimizer_g = self.optimizers["generator"]
-        optimizer_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        optimizer_g.step()
+        loss_g = bce(model.discriminator(fake), ones)  # non-saturating: maximise log D(G(z))
+        self.optimize(loss_g, "generator")
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
 
     def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, self.net.nz,
+        self.references = GenerativeReferences(train_data, self.model.nz,
                                                baselines=bool(self.options.get("baselines", False)))
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        net = self.net
+        model = self.model
         held_out = torch.cat([images_of(batch).cpu() for batch in loader])  # the engine may hold it on a GPU
         real = held_out[:MAX_REFERENCE]
-        samples = net.sample(int(self.options.get("eval_samples", 256)), seed=EVAL_SEED).cpu()
+        samples = model.sample(int(self.options.get("eval_samples", 256)), seed=EVAL_SEED).cpu()
         fakes_for_d = samples[: len(real)]
-        real_accuracy = float((net.discriminate(real) > 0).float().mean())
-        fake_accuracy = float((net.discriminate(fakes_for_d) <= 0).float().mean())
+        real_accuracy = float((model.discriminate(real) > 0).float().mean())
+        fake_accuracy = float((model.discriminate(fakes_for_d) <= 0).float().mean())
         metrics = {
             "d_accuracy": (real_accuracy + fake_accuracy) / 2,
             "d_real_accuracy": real_accuracy,
@@ -145,12 +128,12 @@ class GANStep(TrainingStep):
             "real_diversity": mean_pairwise_distance(real),
         }
         if self.references is not None:
-            swd_samples = net.sample(self.references.swd_size(held_out), seed=EVAL_SEED).cpu()
+            swd_samples = model.sample(self.references.swd_size(held_out), seed=EVAL_SEED).cpu()
             metrics |= self.references.sample_metrics(swd_samples, held_out)
         return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
         from ...images import save_grid
 
-        save_grid(self.net.sample(64, seed=EVAL_SEED).cpu(), folder / "samples.png", rows=8)
+        save_grid(self.model.sample(64, seed=EVAL_SEED).cpu(), folder / "samples.png", rows=8)
         return ["samples.png"]

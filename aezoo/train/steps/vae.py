@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, images_of
+from .base import TrainingStep, augment, images_of, own_randomness
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -39,11 +39,6 @@ def bernoulli_nll(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, I)) per image (nats)."""
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-
-
-def _plain(model: nn.Module) -> nn.Module:
-    """The module itself under a DistributedDataParallel wrapper."""
-    return model.module if isinstance(getattr(model, "module", None), nn.Module) else model
 
 
 class VAEStep(TrainingStep):
@@ -73,23 +68,21 @@ class VAEStep(TrainingStep):
     def train_batch(self, batch: Any) -> dict[str, torch.Tensor]:
         images = augment(images_of(batch), flip=bool(self.options.get("flip", False)),
                          shift=int(self.options.get("shift", 0))).to(self.device)
-        logits, mu, logvar = self.model(images)[:3]
+        with own_randomness(self.device):  # the reparameterisation noise: independent on each rank
+            logits, mu, logvar = self.model(images)[:3]
         reconstruction = bernoulli_nll(logits, images).mean()
         kl = gaussian_kl(mu, logvar).mean()
         loss = reconstruction + self.kl_weight * kl
-        optimizer = self.optimizers["model"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize(loss)
         return {"loss": loss.detach(), "rec": reconstruction.detach(), "kl": kl.detach()}
 
     def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, _plain(self.model).latent_dim,
+        self.references = GenerativeReferences(train_data, self.model.latent_dim,
                                                baselines=bool(self.options.get("baselines", False)))
 
     @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        model = _plain(self.model)
+        model = self.model
         was_training = self.model.training
         model.eval()
         generator = torch.Generator().manual_seed(EVAL_SEED)
@@ -120,5 +113,5 @@ class VAEStep(TrainingStep):
         stay out: a data set's terms (CelebA's) may forbid publishing images made from it."""
         from ...images import save_grid
 
-        save_grid(_plain(self.model).sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
+        save_grid(self.model.sample(64, seed=SEED).cpu(), folder / "samples.png", rows=8)
         return ["samples.png"]
