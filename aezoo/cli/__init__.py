@@ -48,9 +48,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import cards, data, export, models, plugins, publish, scaffold, tasks, training
+    from . import cards, data, export, models, plots, plugins, publish, scaffold, tasks, training
 
-    for module in (models, plugins, data, training, tasks, publish, export, cards, scaffold):
+    for module in (models, plugins, data, training, tasks, publish, export, cards, scaffold, plots):
         for command in module.COMMANDS:
             main.add_command(command)
 

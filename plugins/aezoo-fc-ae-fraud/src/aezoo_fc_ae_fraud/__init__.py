@@ -13,6 +13,9 @@ __all__ = ["FraudDetector"]
 
 def __getattr__(name: str) -> Any:
     if name == "FraudDetector":
+        from aezoo.data import require
+
+        require("sklearn", "scikit-learn", "FraudDetector")  # a named error with the install line when absent
         from .detector import FraudDetector
 
         return FraudDetector

@@ -1,0 +1,28 @@
+"""``aezoo plot``: draw a training run's curves (matplotlib, imported when the command runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("plot")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The PNG to write (default: RUN_DIR's name + '-curves.png' in the current folder, so the "
+                   "run folder is left as aezoo wrote it).")
+def plot_command(run_dir: Path, output: Path | None) -> None:
+    """Draw the loss and metric curves of a training run folder (the -o of 'aezoo train' or 'aezoo
+    finetune'): from its metrics.csv when it has one, else from the per-epoch evaluation metrics in
+    its training-state/. Prints the path of the PNG written.
+
+    Example: aezoo plot runs/my-mnist -o curves.png
+    """
+    from ..plots import plot_run
+
+    target = output if output is not None else Path(f"{run_dir.resolve().name}-curves.png")
+    click.echo(plot_run(run_dir, target))
+
+
+COMMANDS = [plot_command]
