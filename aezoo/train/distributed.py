@@ -207,7 +207,7 @@ def _relay(stream: IO[str], target: TextIO, tails: dict[int, deque[str]], launch
         rank, text = int(tagged.group(1)), tagged.group(2)
         if target is sys.stderr:
             tails.setdefault(rank, deque(maxlen=TAIL_LINES)).append(text)
-        if rank == 0:
+        if rank == 0 and not text.startswith("Error: "):  # a rank's error line comes back in the launch's error
             print(text, file=target, flush=True)
 
 
