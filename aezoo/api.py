@@ -8,9 +8,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from . import hub, publish
 from .card import read_card
@@ -87,7 +88,7 @@ def download(
             f"{name} has no published weights.", f"Train it instead: aezoo train {name}."
         )
     manifest = spec.weights
-    access = dict(cache_dir=cache_dir, local_files_only=local_files_only, token=token, force=force)
+    access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
     if revision is not None and revision != manifest.revision:
         if to is not None:
             raise InvalidReferenceError(
@@ -153,7 +154,7 @@ def resolve(
     ``fc-dae-mnist``; write ``./fc-dae-mnist`` to load it. ``revision`` applies to the hub repo
     (for a name: its repo, see ``download``); ``cache_dir``, ``local_files_only`` and ``token`` go to
     huggingface_hub on every request."""
-    access = dict(cache_dir=cache_dir, local_files_only=local_files_only, token=token, force=force)
+    access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
     kind = ref_kind(ref)
     if kind == "hf":
         return hub.fetch_ref(*hub.parse_hub_ref(str(ref), revision=revision), **access)

@@ -176,9 +176,8 @@ def test_a_model_of_a_plugin_that_failed_to_load_names_that_plugin_not_no_model(
     plugin failed, with its error, instead of "No model named"."""
     installed(TINY, BROKEN)
     registry = Registry()
-    with recording():
-        with pytest.raises(ModelNotFoundError) as error:
-            registry.get("broken")
+    with recording(), pytest.raises(ModelNotFoundError) as error:
+        registry.get("broken")
     message = str(error.value)
     assert message.startswith("The plugin 'broken' (distribution 'aezoo-test-broken') that provides 'broken' failed")
     assert BROKEN_ERROR in message and "reinstall" in message and "No model named" not in message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,7 @@ class HeaderRecordingHub(ScriptedHub):
         super().__init__(*args, **kwargs)
         self.authorizations: list[str | None] = []
 
-    def _handle(self, handler) -> None:  # noqa: ANN001 - the subclass hook of LoopbackHTTPServer
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:  # LoopbackHTTPServer's subclass hook
         self.authorizations.append(handler.headers.get("Authorization"))
         super()._handle(handler)
 
