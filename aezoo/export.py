@@ -16,9 +16,11 @@ Imports torch, onnx and onnxruntime only when called.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 EXTRA_HINT = "Install the exporter: pip install 'aezoo[export]'."
 CHECK_BATCH_SIZES = (1, 5)  # a single item and a batch: the file's batch axis is dynamic
 CHECK_SEED = 0
+MIN_OPSET = 18  # the dynamo exporter writes opset 18 and later; older ones need a converter that often fails
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,9 @@ def export_onnx(
     (``ExportCheckError``). ``half`` stores weights and computes in float16 (compared with float32).
     ``path`` defaults to ``NAME-PART.onnx`` (``NAME-PART-fp16.onnx``) in the working directory."""
     require_exporter()
+    if opset is not None and opset < MIN_OPSET:
+        raise ExportFailedError(f"torch's ONNX exporter writes opset {MIN_OPSET} and later, not {opset}.",
+                                f"Pass --opset {MIN_OPSET} or later, or leave it out.")
     model = _load(ref)
     chosen = _part(model, part)
     dtype = "float16" if half else "float32"
@@ -322,9 +328,12 @@ def export_onnx(
     import onnx
 
     graph = onnx.load_from_string(onnx_bytes)
+    written = next(o.version for o in graph.opset_import if o.domain in ("", "ai.onnx"))
+    if opset is not None and written != opset:
+        raise ExportFailedError(f"torch's ONNX exporter wrote opset {written} when asked for {opset}.",
+                                "Leave --opset out to use the exporter's own; nothing was written.")
     report = ExportReport(
-        model=model.aezoo.name, part=chosen.name, path=str(path), dtype=dtype,
-        opset=next(o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")),
+        model=model.aezoo.name, part=chosen.name, path=str(path), dtype=dtype, opset=written,
         input_name=chosen.input_name, input_shape=_shape(graph.graph.input[0]),
         output_name=chosen.output_name, output_shape=_shape(graph.graph.output[0]),
         checked=check, batch_sizes=list(CHECK_BATCH_SIZES) if check else [],
@@ -337,7 +346,6 @@ def export_onnx(
 
 def _export(module: nn.Module, part: Part, opset: int | None, half: bool) -> bytes:
     """The part as a self-contained ONNX model (weights inside), serialized."""
-    import contextlib
     import io
     import warnings
 
@@ -347,9 +355,8 @@ def _export(module: nn.Module, part: Part, opset: int | None, half: bool) -> byt
     if half:
         example = example.half()
     batch = torch.export.Dim("batch", min=1)
-    log = io.StringIO()
-    try:  # the exporter prints its progress on stdout and warns about choices it made: kept for the error
-        with contextlib.redirect_stdout(log), warnings.catch_warnings():
+    try:  # silenced: the exporter prints its progress on stdout and logs or warns about choices it made
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _quiet("torch.onnx", "onnxscript"):
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
                 module, (example,), dynamo=True, opset_version=opset, input_names=[part.input_name],
@@ -358,9 +365,22 @@ def _export(module: nn.Module, part: Part, opset: int | None, half: bool) -> byt
             return program.model_proto.SerializeToString()
     except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; each is the same failure here
         raise ExportFailedError(
-            f"torch.onnx.export could not export the {part.name} ({type(exc).__name__}: {str(exc).splitlines()[0]}).",
+            f"torch.onnx.export could not export the {part.name} ({_first_line(exc)}).",
             "Try another --opset, or report it with AEZOO_DEBUG=1's traceback.",
         ) from exc
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """No records from the named loggers and their children for a block (they would reach the user's stderr)."""
+    previous = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for name, level in previous.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _providers(half: bool) -> list[str]:
@@ -419,7 +439,7 @@ def max_errors(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> t
 
 
 def _runtime_error(exc: Exception, part: Part, half: bool) -> AezooError:
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = _first_line(exc)
     if half:
         return HalfPrecisionUnavailableError(
             f"onnxruntime cannot run the float16 {part.name} on {', '.join(_providers(half))} ({first}).",
@@ -431,3 +451,8 @@ def _runtime_error(exc: Exception, part: Part, half: bool) -> AezooError:
 
 def _shape(value: Any) -> list[Any]:
     return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -19,6 +19,7 @@ from aezoo.errors import OutputExistsError
 from aezoo.export import (
     TOLERANCES,
     ExportCheckError,
+    ExportFailedError,
     ExportUnavailableError,
     PartNotFoundError,
     Tolerance,
@@ -146,6 +147,17 @@ def test_a_check_beyond_tolerance_writes_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportCheckError, match="max abs error"):
         export_onnx(shipped("conv-vae-faces"), tmp_path / "x.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_opset_the_exporter_cannot_write_is_a_named_error(tmp_path):
+    with pytest.raises(ExportFailedError, match="18 and later"):
+        export_onnx("no-such-model", tmp_path / "x.onnx", opset=7)  # refused before the model is looked up
+    # Above the exporter's own opset it asks a converter, which keeps 18 when it cannot convert.
+    result = CliRunner().invoke(main, ["export", str(SHIPPED["fc-ae-fraud"]), "--opset", "30", "-o",
+                                       str(tmp_path / "x.onnx")])
+    assert result.exit_code == 1 and "wrote opset 18 when asked for 30" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.onnx").exists()
+    assert export_onnx(shipped("fc-ae-fraud"), tmp_path / "y.onnx", opset=21, check=False).opset == 21
 
 
 def test_an_existing_output_is_kept_unless_overwrite(tmp_path):
