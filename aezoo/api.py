@@ -95,7 +95,8 @@ def download(
                 f"A mirror folder holds the pinned {manifest.repo_id}@{manifest.revision[:12]}, not revision {revision!r}.",
                 "Drop the revision to write the mirror (AEZOO_MIRRORS checks files against the pinned sha256).",
             )
-        return _other_revision(spec, hub.fetch_ref(manifest.repo_id, hub.check_revision(revision), **access))
+        folder = hub.fetch_ref(manifest.repo_id, hub.check_revision(revision), **access)
+        return _same_model(spec.name, folder, f"hf://{manifest.repo_id}@{revision}")
     if to is None:
         return hub.fetch(manifest, **access)
     from .mirror import holds, write_mirror
@@ -107,13 +108,13 @@ def download(
     return write_mirror(manifest, hub.fetch(manifest, skip_mirror=to, **access), to, overwrite=overwrite)
 
 
-def _other_revision(spec: ModelSpec, folder: Path) -> Path:
+def _same_model(name: str, folder: Path, ref: str) -> Path:
     """A name asked at another revision must still be that model: its config names the architecture."""
     architecture = read_config(folder).architecture
-    if architecture != spec.name:
+    if architecture != name:
         raise CheckpointError(
-            f"{folder} (another revision of {spec.name}'s repo) holds a {architecture!r} checkpoint, not {spec.name!r}.",
-            f"Load it as hf://{spec.weights.repo_id if spec.weights else 'org/name'}@REVISION, or check the revision.",
+            f"{ref} (asked for as {name!r}) holds a {architecture!r} checkpoint, not {name!r}.",
+            f"Check the revision, or load it as {ref}.",
         )
     return folder
 
