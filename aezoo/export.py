@@ -283,8 +283,9 @@ def require_exporter() -> None:
         raise ExportUnavailableError(f"ONNX export needs {', '.join(missing)}, which {verb} not installed.", EXTRA_HINT)
 
 
-def _load(ref: Any) -> nn.Module:
-    """A model on the CPU (where the export traces), from a reference or an already loaded model."""
+def _load(ref: Any, hub: dict[str, Any]) -> nn.Module:
+    """A model on the CPU (where the export traces), from a reference (``hub``: ``aezoo.load``'s revision,
+    cache and token options) or an already loaded model."""
     from torch import nn
 
     from .api import load
@@ -298,23 +299,24 @@ def _load(ref: Any) -> nn.Module:
         moved = copy.deepcopy(ref).cpu()
         moved.aezoo = ref.aezoo
         return moved.eval()
-    return load(ref, device="cpu")
+    return load(ref, device="cpu", **hub)
 
 
 def export_onnx(
     ref: Any, path: str | os.PathLike[str] | None = None, *, part: str | None = None, opset: int | None = None,
-    check: bool = True, half: bool = False, overwrite: bool = False,
+    check: bool = True, half: bool = False, overwrite: bool = False, hub: dict[str, Any] | None = None,
 ) -> ExportReport:
     """Write one part of a model (a name, folder, ``hf://`` reference or loaded model) as an ONNX file
     with a dynamic batch axis. ``check`` runs onnxruntime on fixed random batches of 1 and 5 items
     and compares with the model's PyTorch task method; beyond ``TOLERANCES`` nothing is written
     (``ExportCheckError``). ``half`` stores weights and computes in float16 (compared with float32).
-    ``path`` defaults to ``NAME-PART.onnx`` (``NAME-PART-fp16.onnx``) in the working directory."""
+    ``path`` defaults to ``NAME-PART.onnx`` (``NAME-PART-fp16.onnx``) in the working directory; ``hub``
+    holds ``aezoo.load``'s options for where the weights come from (revision, cache_dir, token...)."""
     require_exporter()
     if opset is not None and opset < MIN_OPSET:
         raise ExportFailedError(f"torch's ONNX exporter writes opset {MIN_OPSET} and later, not {opset}.",
                                 f"Pass --opset {MIN_OPSET} or later, or leave it out.")
-    model = _load(ref)
+    model = _load(ref, hub or {})
     chosen = _part(model, part)
     dtype = "float16" if half else "float32"
     default = f"{model.aezoo.name}-{chosen.name}{'-fp16' if half else ''}.onnx"

@@ -109,17 +109,18 @@ def test_the_denoisers_encoder_and_decoder_files_compose_to_denoise(tmp_path):
     np.testing.assert_allclose(restored, model.denoise(images).numpy(), atol=1e-4, rtol=1e-4)
 
 
-def test_cli_exports_with_json_and_prints_the_path(tmp_path):
-    folder = str(SHIPPED["fc-ae-fraud"])
+def test_cli_exports_a_registered_name_with_json_and_prints_the_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEZOO_MIRRORS", str(ROOT / "weights"))  # the pinned weights, from the checkout's mirror
     output = tmp_path / "detector.onnx"
-    result = CliRunner().invoke(main, ["export", folder, "--format", "onnx", "-o", str(output), "--json"])
+    result = CliRunner().invoke(main, ["export", "fc-ae-fraud", "--format", "onnx", "-o", str(output), "--json",
+                                       "--offline"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["part"] == "detector" and report["path"] == str(output) and output.is_file()
     assert report["checked"] and report["max_abs_error"] >= 0 and report["batch_sizes"] == [1, 5]
 
-    result = CliRunner().invoke(main, ["export", folder, "--part", "encoder", "-o", str(tmp_path / "e.onnx"),
-                                       "--no-check"])
+    result = CliRunner().invoke(main, ["export", str(SHIPPED["fc-ae-fraud"]), "--part", "encoder",
+                                       "-o", str(tmp_path / "e.onnx"), "--no-check"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(tmp_path / "e.onnx")
     assert "not checked" in result.stderr

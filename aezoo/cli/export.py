@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .options import hub_options
 from .output import echo_json
 
 
@@ -23,15 +24,16 @@ from .output import echo_json
 @click.option("--opset", type=int, help="The ONNX opset, 18 or later (default: the exporter's, 20).")
 @click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@hub_options
 def export_command(name: str, fmt: str, part: str | None, output: Path | None, check: bool, half: bool,
-                   opset: int | None, overwrite: bool, as_json: bool) -> None:
+                   opset: int | None, overwrite: bool, as_json: bool, hub: dict) -> None:
     """Export a part of NAME (a model name, checkpoint folder or hf:// reference) as an ONNX file with a
     dynamic batch axis; prints the file's path and the check's largest errors."""
     from ..export import export_onnx, require_exporter
 
     require_exporter()  # before the model is loaded
     report = export_onnx(name, output, part=part, opset=opset, check=check,
-                         half=half, overwrite=overwrite)
+                         half=half, overwrite=overwrite, hub=hub)
     if as_json:
         echo_json(report.to_dict())
         return
