@@ -1,5 +1,6 @@
 # make demo  - set up .venv (pinned torch pair, aezoo, first-party plugins) and denoise digits
 # make test  - set up .venv and .venv-olah (a loopback hub server), then run the whole suite
+# make docs  - build the documentation site into site/ (mkdocs build --strict; the tests build it too)
 # make release - re-pin every plugin's release file: push each weights/NAME to a loopback hub (see docs/weights.md)
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 OLAH := .venv-olah/bin/olah-cli
 
-.PHONY: demo test install clean release
+.PHONY: demo test install clean release docs
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
@@ -17,13 +18,16 @@ test: $(VENV)/.installed $(OLAH)
 
 install: $(VENV)/.installed
 
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
 release: $(VENV)/.installed
 	$(BIN)/python -m tests.release_pins
 
 $(VENV)/.installed: pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[data,test]' $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[data,test,docs]' $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 # olah (a self-hosted Hub mirror) lives in its own venv so its pins never touch aezoo's.
@@ -32,4 +36,4 @@ $(OLAH):
 	.venv-olah/bin/python -m pip install -q olah==0.5.4
 
 clean:
-	rm -rf $(VENV) .venv-olah demo-output
+	rm -rf $(VENV) .venv-olah demo-output site
