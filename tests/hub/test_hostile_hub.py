@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -36,6 +35,14 @@ from tests.hubserver import ScriptedHub, SilentHub, git_blob_id
 REPO_ID = "aezoo-test/hostile"
 FILES = ("config.json", "model.safetensors", "README.md")
 PRECIOUS = b"the user's own file, not aezoo's\n"
+
+
+@pytest.fixture(autouse=True)
+def same_commit_for_the_same_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``served`` and ``by_name`` each commit the tiny checkpoint; with the dates fixed both get one commit
+    id, as a hub and the pin of its release do (else a second passing between them makes two)."""
+    for variable in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(variable, "2026-01-01T00:00:00+0000")
 
 
 @pytest.fixture
@@ -196,7 +203,7 @@ def test_a_cache_dir_bounds_what_aezoo_reads_and_removes_not_the_default_cache(
     """Issue 7: with cache_dir, the containment checks use that cache. A link out of it into the default
     cache ($HF_HOME/hub) is outside the cache in use: neither read nor removed."""
     hub, commit = served
-    name = pin(replace(release_manifest(tiny_checkpoint, REPO_ID, tmp_path / "release-scratch"), revision=commit))
+    name = by_name(pin, tiny_checkpoint, tmp_path)
     victim = tmp_path / "hf" / "hub" / "victim"  # inside the default cache, outside the one asked for
     victim.parent.mkdir(parents=True)
     victim.write_bytes(PRECIOUS)
