@@ -38,8 +38,6 @@ FENCE = re.compile(r"(?P<scaffold><!-- scaffold: \S+ -->\n)?^(?P<indent>[ \t]*)`
 # Pages whose examples cannot run yet and that another change owns: page -> why (shown as a skip).
 PENDING = {
     "training.md": "its example trains the full 300-epoch recipe; the page's owner marks or shortens it",
-    "export.md": "its console block exports ./my-checkpoint, a folder the page never makes, and its examples "
-                 "take about 35 s; the page's owner makes them run or marks them",
 }
 HOOKS = sorted(
     name
