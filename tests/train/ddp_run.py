@@ -4,6 +4,7 @@ and once in the test's own process (``run(case, OUTPUT, 16)``: one process, the 
 
 Every rank builds its model from another seed, so only the engine's broadcast of rank 0's weights
 lets the runs agree; every case augments (flips, shifts), so the augmentation draws are compared too.
+Last, each rank draws inside and after ``own_randomness`` and saves both.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from aezoo.checkpoint import CheckpointConfig, save_tensors
 from aezoo.spec import Recipe
 from aezoo.train.distributed import rank_and_world
 from aezoo.train.engine import fit
+from aezoo.train.steps import own_randomness
 
 DENOISER = {"image_size": 16, "channels": 1, "hidden": 16}
 DCGAN = {"image_size": 16, "channels": 1, "nz": 8, "ngf": 8, "ndf": 8}
+VAE = {"image_size": 16, "channels": 1, "latent_dim": 4, "widths": [8, 16]}
 EPOCHS, TRAIN, TEST = 2, 64, 16  # 64 / 16 = 4 global batches per epoch: every rank's batches are full
-CASES = ("denoise", "gan", "gan-batchnorm")
+CASES = ("denoise", "gan", "gan-batchnorm", "vae")
 
 
 def _without_batchnorm(module: nn.Module) -> nn.Module:
@@ -41,6 +44,10 @@ def _model(case: str, rank: int) -> tuple[nn.Module, str, str, dict]:
         from aezoo_fc_dae_mnist.model import build
 
         return build(**DENOISER), "aezoo.train.steps:DenoisingStep", "fc-dae-mnist", DENOISER
+    if case == "vae":
+        from aezoo_conv_vae_faces.model import build
+
+        return build(**VAE), "aezoo.train.steps.vae:VAEStep", "conv-vae-faces", VAE
     from aezoo_dcgan_faces.model import build
 
     model = build(**DCGAN)
@@ -69,4 +76,7 @@ if __name__ == "__main__":
     for case in CASES:
         trained = run(case, root / case, 8)
         save_tensors(trained.state_dict(), root / f"{case}-rank{rank}.safetensors")
+    with own_randomness(torch.device("cpu")):
+        inside = torch.randn(4)
+    save_tensors({"inside": inside, "after": torch.randn(4)}, root / f"randomness-rank{rank}.safetensors")
     torch.distributed.destroy_process_group()

@@ -75,6 +75,15 @@ def test_batchnorm_statistics_stay_per_rank_and_rank_zero_writes_its_own(two_ran
     assert state["run"]["settings"]["processes"] == 2
 
 
+def test_the_vae_trains_identical_replicas_with_its_own_noise_on_each_rank(two_ranks):
+    rank0, rank1 = load_file(two_ranks / "vae-rank0.safetensors"), load_file(two_ranks / "vae-rank1.safetensors")
+    parameters = {k for k in rank0 if "running" not in k and "num_batches" not in k}
+    assert all(torch.equal(rank0[k], rank1[k]) for k in parameters)
+    drawn = [load_file(two_ranks / f"randomness-rank{rank}.safetensors") for rank in (0, 1)]
+    assert not torch.equal(drawn[0]["inside"], drawn[1]["inside"])  # a model's own noise: per rank
+    assert torch.equal(drawn[0]["after"], drawn[1]["after"])  # the shared generator stays in step
+
+
 @pytest.mark.parametrize(("count", "world"), [(10, 2), (10, 3), (7, 4), (2, 3)])
 def test_a_shard_is_padded_and_interleaved_as_distributed_sampler_does(count, world):
     for rank in range(world):
