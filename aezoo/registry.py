@@ -26,6 +26,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .settings import SLOW_PLUGIN_SECONDS, env_flag
 from .errors import (
     AezooError,
     DatasetUnavailableError,
@@ -40,15 +41,10 @@ from .spec import DatasetSpec, ModelSpec
 IN_CODE = "<registered in code>"
 # A plugin whose import and hooks take longer than this (seconds) is named in a warning: every
 # aezoo command that looks up a model pays for it.
-SLOW_PLUGIN_SECONDS = 1.0
 
 
 class PluginWarning(UserWarning):
     """A plugin was skipped or a model name was claimed twice."""
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)

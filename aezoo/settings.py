@@ -27,6 +27,12 @@ from .errors import InvalidSettingError
 
 SOURCE_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_HUB_TIMEOUT = 30.0
+SLOW_PLUGIN_SECONDS = 1.0
+
+
+def env_flag(name: str) -> bool:
+    """Whether a boolean environment variable is on (1, true, yes, on; any case)."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def aezoo_home() -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import AezooError
-from ..registry import env_flag
+from ..settings import env_flag
 
 
 class AezooGroup(click.Group):

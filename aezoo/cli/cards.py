@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..card import render_folder
 
 
 @click.command("card")
@@ -15,6 +14,8 @@ from ..card import render_folder
 def card_command(folders: tuple[Path, ...], image: str | None) -> None:
     """Write README.md (the Hub model card) and the Hub's .gitattributes of each checkpoint FOLDER from
     its registered spec: the prose of the plugin's card file, the numbers of its release file."""
+    from ..card import render_folder
+
     for folder in folders:
         click.echo(render_folder(folder, image=image))
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 
 import click
 
-from ..data import list_datasets
 from .output import echo_json, echo_table
 
 
@@ -14,8 +12,12 @@ from .output import echo_json, echo_table
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def datasets_command(as_json: bool) -> None:
     """List data sets usable as --data: name, kind, offline or not, source."""
+    from ..data import list_datasets
+
     specs = list_datasets()
     if as_json:
+        from dataclasses import asdict
+
         echo_json([asdict(s) for s in specs])
         return
     echo_table(["NAME", "KIND", "OFFLINE", "SOURCE"], [[s.name, s.kind, "yes" if s.offline else "no", s.source] for s in specs])

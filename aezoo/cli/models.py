@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import api
-from ..errors import AezooError
-from ..spec import ModelSpec
 from .options import hub_options
 from .output import echo_json, echo_table, human_count
+
+if TYPE_CHECKING:
+    from ..spec import ModelSpec
 
 
 @click.command("list")
@@ -18,6 +19,8 @@ from .output import echo_json, echo_table, human_count
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def list_command(pattern: str | None, as_json: bool) -> None:
     """List installed models, optionally only those matching a wildcard PATTERN (e.g. 'conv-*')."""
+    from .. import api
+
     specs = api.list_models(pattern)
     if as_json:
         echo_json([spec.to_dict() for spec in specs])
@@ -36,6 +39,8 @@ def list_command(pattern: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def info_command(name: str, as_json: bool) -> None:
     """Show a model's spec: config, recipe, pinned weights and measured metrics."""
+    from .. import api
+
     spec = api.info(name)
     if as_json:
         echo_json(spec.to_dict())
@@ -80,6 +85,9 @@ def _show(spec: ModelSpec) -> None:
 def download_command(names: tuple[str, ...], all_models: bool, to: Path | None, overwrite: bool, force: bool,
                      as_json: bool, hub: dict) -> None:
     """Download (and verify) the weights of NAMES; prints each local folder (with --to, each mirror folder)."""
+    from .. import api
+    from ..errors import AezooError
+
     if bool(names) == all_models:
         raise click.UsageError("Give one or more model names, or --all.")
     if hub["revision"] is not None and (all_models or len(names) > 1):

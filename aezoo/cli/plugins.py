@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..registry import SLOW_PLUGIN_SECONDS, PluginRecord, get_registry
+from ..settings import SLOW_PLUGIN_SECONDS
 from .output import echo_json, echo_table
+
+if TYPE_CHECKING:
+    from ..registry import PluginRecord
 
 
 def _status(record: PluginRecord) -> str:
@@ -27,6 +29,8 @@ def _provides(record: PluginRecord) -> str:
 
 
 def _as_json(record: PluginRecord, timings: bool) -> dict[str, Any]:
+    from dataclasses import asdict
+
     data = asdict(record)
     if not record.skipped:
         del data["skipped"]
@@ -45,6 +49,8 @@ def _as_json(record: PluginRecord, timings: bool) -> dict[str, Any]:
 )
 def plugins_command(as_json: bool, timings: bool) -> None:
     """List plugins: distribution, version, status, and what each registers (or its error)."""
+    from ..registry import get_registry
+
     records = get_registry().plugins()
     if timings:
         records = sorted(records, key=lambda r: -r.seconds)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import publish
 from .output import echo_json
 
 
@@ -23,6 +22,8 @@ def push_command(folder: Path, repo_id: str, revision: str, private: bool, token
                  commit_message: str | None, release_path: Path | None) -> None:
     """Upload the checkpoint FOLDER (config.json, model.safetensors, card, images; never training-state/)
     to the hub in one commit, and pin the commit id the hub returned with each file's size and sha256."""
+    from .. import publish
+
     pin = publish.push_folder(folder, repo_id, revision=revision, private=private, token=token,
                               commit_message=commit_message)
     if release_path is None:

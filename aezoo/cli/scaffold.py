@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import scaffold
 
 
 @click.command("new-plugin")
@@ -17,6 +16,8 @@ def new_plugin_command(name: str, target: Path | None) -> None:
     """Write a working plugin for the model NAME: pyproject.toml, the spec, the module, a recipe on
     built-in data, a test that runs the conformance kit and a README with the steps to publish.
     Prints the folder."""
+    from .. import scaffold
+
     folder = scaffold.new_plugin(name, target)
     click.echo(str(folder))
     click.echo(f"next: pip install -e '{folder}[test]' && aezoo train {name} (see {folder / 'README.md'})", err=True)

@@ -9,7 +9,6 @@ model is loaded.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def _check_outputs(outputs: Iterable[Path], inputs: Iterable[Path], overwrite: b
 def _write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
     """Write ``path`` through ``writer(temporary path)`` (same folder, same suffix) and move it into
     place; without ``overwrite`` a file that appeared meanwhile is not replaced."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
