@@ -244,7 +244,8 @@ def _measured_card(
     else:
         training = (
             f"{start} on {splits.description}; {splits.split}. {result.epochs} epochs, {result.steps} steps of batch "
-            f"{recipe.batch_size} ({result.samples:,} samples), lr {recipe.lr}, seed {recipe.seed}, on {device.type}."
+            f"{recipe.batch_size}{f' on each of {result.processes} processes' if result.processes > 1 else ''} "
+            f"({result.samples:,} samples), lr {recipe.lr}, seed {recipe.seed}, on {device.type}."
         )
     return dataclasses.replace(spec.card, metrics=measured, training_data=training)
 

@@ -108,6 +108,7 @@ def test_train_nproc_launches_torchrun_and_rank_zero_reports(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(output)  # rank 0's report, once
     assert read_settings(output / "training-state")["settings"]["processes"] == 2
+    assert "2 steps of batch 4 on each of 2 processes (16 samples)" in (output / "README.md").read_text()
     assert aezoo.load(output, device="cpu").aezoo.config["hidden"] == 16
 
 
