@@ -46,9 +46,9 @@ HOOKS = sorted(
 )
 
 
-def _models_hook():
-    """docs/hooks/models.py, the MkDocs hook that generates the model pages, imported as a module."""
-    spec = importlib.util.spec_from_file_location("aezoo_docs_models", DOCS / "hooks" / "models.py")
+def _hook(name: str):
+    """docs/hooks/NAME.py, an MkDocs hook that generates pages, imported as a module."""
+    spec = importlib.util.spec_from_file_location(f"aezoo_docs_{name}", DOCS / "hooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -155,7 +155,7 @@ def test_every_example_of_the_page_runs(page, reader):
 
 @pytest.mark.parametrize("page", GENERATED)
 def test_every_example_of_the_generated_page_runs(page, reader):
-    run_examples(page, _models_hook().model_pages()[page])
+    run_examples(page, _hook("models").model_pages()[page])
 
 
 def test_a_failing_example_fails_the_page(reader):
@@ -180,7 +180,16 @@ def test_the_api_reference_covers_the_public_api():
 
 
 def test_every_shipped_checkpoint_has_a_model_page():
-    assert set(_models_hook().model_pages()) == set(GENERATED)
+    assert set(_hook("models").model_pages()) == set(GENERATED)
+
+
+def test_the_cli_reference_is_what_help_prints():
+    from aezoo.cli import main
+
+    reference = _hook("cli").reference()
+    for words in ([], *([name] for name in main.commands)):
+        printed = CliRunner().invoke(main, [*words, "--help"], prog_name="aezoo", terminal_width=80).output
+        assert f"## {shlex.join(['aezoo', *words])}\n\n```text\n{printed}" in reference
 
 
 def test_the_site_builds_strictly(tmp_path):
@@ -191,7 +200,7 @@ def test_the_site_builds_strictly(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    for spec in _models_hook().documented_models():
+    for spec in _hook("models").documented_models():
         page = (site / "models" / spec.name / "index.html").read_text(encoding="utf-8")
         assert all(f"<td>{m.name}</td>" in page for m in spec.card.metrics)
         for image in (ROOT / "weights" / spec.name).glob("*.png"):

@@ -23,13 +23,13 @@ WEIGHTS = ROOT / "weights"
 MODELS_INDEX = "models/index.md"
 NOT_RUN = "# not run in CI: "  # the first line of a code block the docs tests skip, with the reason after it
 
-# What the card's image shows, by task (the training step that wrote it decides; see its write_artifacts).
+# What the card's image shows, by task (the training step that wrote it decides: see its write_artifacts).
 GALLERY_CAPTIONS = {
-    "denoise": "Held-out test images, written by the run that trained these weights: masked input (top row), "
-               "denoised by the model (middle), clean original (bottom).",
+    "denoise": "Held-out test images from the run that trained these weights: clean, masked, and denoised by "
+               "the model.",
     "generate": "64 images the shipped weights generate from latent seed 0 (no data set images: the data's "
                 "terms may forbid publishing them).",
-    "anomaly": "Anomaly scores of the held-out rows, normal and fraudulent, with the stored threshold.",
+    "anomaly": "Anomaly scores of the held-out rows, normal and fraudulent, against the stored threshold.",
 }
 
 # Fine-tuning examples run offline in CI: a model whose recipe reads data that does not ship in a package
@@ -111,7 +111,7 @@ def _facts(spec: ModelSpec) -> list[str]:
     rows = [("task", f"`{spec.task}`"), ("family", spec.family), ("parameters", f"{spec.params:,}"),
             ("plugin", f"`pip install {spec.distribution}`" if spec.distribution else "built in"),
             ("licence", spec.card.license or "not stated"), ("weights", pinned)]
-    return ["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
+    return _fields(rows)
 
 
 def _usage(spec: ModelSpec) -> list[str]:
@@ -172,7 +172,11 @@ def _recipe(spec: ModelSpec) -> list[str]:
             ("epochs", str(recipe.epochs)), ("batch size", str(recipe.batch_size)), ("learning rate", f"{recipe.lr:g}"),
             ("seed", str(recipe.seed)), ("options", f"`{json.dumps(recipe.options)}`")]
     return [f"`aezoo train {spec.name}` (or `aezoo.train(\"{spec.name}\")`) trains from scratch with the recipe:", "",
-            "| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
+            *_fields(rows)]
+
+
+def _fields(rows: list[tuple[str, str]]) -> list[str]:
+    return [f"- **{name}**: {value}" for name, value in rows]
 
 
 def _params(count: int) -> str:
