@@ -197,19 +197,28 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
 @OVERWRITE
 @hub_options
 def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool, hub: dict) -> None:
-    """Score each row of a CSV with an anomaly detector; writes score and is_anomaly columns."""
-    from ..data import require
-    from ..data.csvfile import read_csv
+    """Score each row of a CSV with an anomaly detector; writes row, score and is_anomaly columns.
 
-    pandas = require("pandas", "pandas", "csv")
+    The table is read, scored and written in chunks, so a file of any size scores in the memory of
+    one chunk; the output appears (complete) only at the end. Progress shows on a terminal only."""
+    import sys
+
+    from tqdm import tqdm
+
+    from ..data.csvfile import read_csv
+    from ..scoring import score_csv
+
     _check_outputs([output], [table], overwrite)
-    frame = read_csv(table)
+    read_csv(table, nrows=1)  # an unreadable table fails here, before the model loads
     model = _load_for(name, "decision_function", device, hub)
-    scores = model.decision_function(frame)  # once: predict() would compute every score again
-    result = pandas.DataFrame({"score": scores, "is_anomaly": (scores > float(model.threshold_)).astype("int64")})
-    _write(output, lambda tmp: result.to_csv(tmp, index_label="row"), overwrite=overwrite)
-    flagged = int(result["is_anomaly"].sum())
-    click.echo(f"{flagged} of {len(result)} rows flagged (threshold {float(model.threshold_):.4g})", err=True)
+    summaries = []
+    with tqdm(unit=" rows", unit_scale=True, desc="scoring", disable=not sys.stderr.isatty(), leave=False) as bar:
+        def write(tmp: Path) -> None:
+            summaries.append(score_csv(model, table, tmp, on_chunk=lambda done: bar.update(done - bar.n)))
+
+        _write(output, write, overwrite=overwrite)
+    summary = summaries[0]
+    click.echo(f"{summary.flagged} of {summary.rows} rows flagged (threshold {summary.threshold:.4g})", err=True)
     click.echo(str(output))
 
 

@@ -23,13 +23,14 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def read_csv(path: str | Path) -> Any:
-    """The file as a pandas DataFrame, or a ``CSVReadError`` saying what is wrong with it."""
+def read_csv(path: str | Path, *, nrows: int | None = None) -> Any:
+    """The file (or its first ``nrows`` rows: a cheap check before a long job) as a pandas
+    DataFrame, or a ``CSVReadError`` saying what is wrong with it."""
     path = Path(path)
     pandas = require("pandas", "pandas", "csv")
     encoding = _encoding(path)
     with _parse_errors(path):
-        frame = pandas.read_csv(path, encoding=encoding)
+        frame = pandas.read_csv(path, encoding=encoding, nrows=nrows)
     if len(frame) == 0:
         raise CSVReadError(f"{path} has a header but no rows.", HINT)
     return frame
