@@ -13,10 +13,10 @@ from torch import nn
 
 @contextmanager
 def inference(module: nn.Module, *, deterministic: bool = False) -> Iterator[None]:
-    """Eval mode (BatchNorm running statistics, no dropout) and ``torch.inference_mode`` (no
-    autograd bookkeeping at all: at batch 1 it is a fifth of the call); the module's mode is restored
-    afterwards, so a task call in the middle of training changes nothing. Outputs are inference
-    tensors, as Lightning's ``predict`` gives: to use one in a graph that trains, ``.clone()`` it.
+    """Eval mode (BatchNorm running statistics, no dropout) and no gradients; the module's mode
+    is restored afterwards, so a task call in the middle of training changes nothing. ``no_grad``
+    rather than ``inference_mode``: outputs stay ordinary tensors that users can feed to any
+    other call, training included (inference tensors cannot be saved for backward).
 
     ``deterministic`` also makes cuDNN pick deterministic kernels (transposed convolutions run
     backward-data kernels that may sum in any order on a GPU): ``sample(n, seed=s)`` promises the
@@ -25,7 +25,7 @@ def inference(module: nn.Module, *, deterministic: bool = False) -> Iterator[Non
     if was_training:  # a loaded model is already in eval mode: no walk over its submodules then
         module.eval()
     try:
-        with torch.inference_mode():
+        with torch.no_grad():
             if deterministic:
                 with torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, benchmark=False,
                                                 deterministic=True):
