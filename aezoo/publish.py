@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import hub
-from .card import read_card, render_card
+from .card import read_card, render_model_card
 from .checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, CheckpointConfig, atomic_write, read_config
 from .errors import (
     AezooError,
@@ -254,8 +254,9 @@ def save_pretrained(model: torch.nn.Module, folder: Path) -> Path:
             "Save to another folder.",
         )
     spec = info.spec
-    card = render_card(name=info.name, summary=spec.summary, task=spec.task, card=info.card or spec.card)
-    return save_checkpoint(folder, model, CheckpointConfig(info.name, dict(info.config), dict(info.preprocessing)), card)
+    checkpoint = CheckpointConfig(info.name, dict(info.config), dict(info.preprocessing))
+    card = render_model_card(spec, info.card or spec.card, checkpoint=checkpoint)
+    return save_checkpoint(folder, model, checkpoint, card)
 
 
 def push_to_hub(

@@ -37,7 +37,6 @@ FENCE = re.compile(r"(?P<scaffold><!-- scaffold: \S+ -->\n)?^(?P<indent>[ \t]*)`
                    r"(?P<code>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 # Pages whose examples cannot run yet and that another change owns: page -> why (shown as a skip).
 PENDING = {
-    "training.md": "its example trains the full 300-epoch recipe; the page's owner marks or shortens it",
 }
 HOOKS = sorted(
     name

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..api import ModelInfo, build, import_object, load, pick_device, pop_hub_options
-from ..card import render_card
+from ..card import render_model_card
 from ..checkpoint import CheckpointConfig
 from ..errors import AezooError, TrainingError
 from ..registry import get_registry
@@ -195,11 +195,9 @@ def _card_writer(spec: ModelSpec, step_class: Any, splits: Splits, recipe: Recip
                  base: str | None) -> Any:
 
     def card(metrics: dict[str, float], result: FitResult) -> str:
-        return render_card(
-            name=spec.name,
-            summary=spec.summary,
-            task=spec.task,
-            card=_measured_card(spec, step_class, splits, recipe, metrics, result, target, base),
+        return render_model_card(
+            spec,
+            _measured_card(spec, step_class, splits, recipe, metrics, result, target, base),
             image=result.artifacts[0] if result.artifacts else None,
         )
 
