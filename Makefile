@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 OLAH := .venv-olah/bin/olah-cli
 
-.PHONY: demo test install clean release docs
+.PHONY: demo test install clean release docs bench
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
@@ -17,6 +17,10 @@ test: $(VENV)/.installed $(OLAH)
 	AEZOO_OLAH=$(abspath $(OLAH)) AEZOO_REQUIRE_OLAH=1 $(BIN)/python -m pytest -n 2 -q
 
 install: $(VENV)/.installed
+
+# Every speed target beside its raw floor, one thread; writes benchmarks/results.json and docs/benchmarks.md.
+bench: $(VENV)/.installed
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/run.py --docs docs/benchmarks.md
 
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
