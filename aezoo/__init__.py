@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     **dict.fromkeys(("HubOptions", "ModelInfo", "build", "download", "info", "list_models", "load", "resolve"), "api"),
     "AezooError": "errors",
-    "evaluate": "evaluate",
+    "evaluate": "evaluation",
     "hookimpl": "hookspecs",
     **dict.fromkeys(("CardData", "DatasetSpec", "Metric", "ModelSpec", "Recipe", "Release", "WeightsFile",
                      "WeightsManifest"), "spec"),
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from . import train
     from .api import HubOptions, ModelInfo, build, download, info, list_models, load, resolve
     from .errors import AezooError
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .hookspecs import hookimpl
     from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, Release, WeightsFile, WeightsManifest
     from .train import finetune

@@ -78,6 +78,23 @@ def test_importing_aezoo_does_not_import_torch():
     assert out.strip() == "False"
 
 
+
+def test_public_names_survive_importing_every_submodule():
+    """Importing a submodule binds its name on the package; no public function may share a
+    submodule's name, or ``aezoo.NAME`` turns into the module once something imports it."""
+    import subprocess
+
+    code = (
+        "import importlib, pkgutil, aezoo\n"
+        "for m in pkgutil.walk_packages(aezoo.__path__, 'aezoo.'):\n"
+        "    if '.templates' not in m.name: importlib.import_module(m.name)\n"
+        "import types\n"
+        "print([n for n in aezoo.__all__ if n != 'train' and isinstance(getattr(aezoo, n), types.ModuleType)])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert callable(aezoo.evaluate) and callable(aezoo.train) and callable(aezoo.finetune)
+
 # -- a folder named like a model is not the model (issue 10, item 5) -------------------------------------------
 
 

@@ -121,7 +121,7 @@ def _card_metrics(name: str, revision: str | None) -> dict:
 def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool,
                      hub: dict) -> None:
     """Re-measure NAME's metrics on the held-out split, beside the values its card states."""
-    from ..evaluate import evaluate
+    from ..evaluation import evaluate
 
     card = _card_metrics(name, hub["revision"])  # an unknown name or a bad reference fails here, before measuring
     measured = evaluate(name, data=data, device=device, inception_weights=inception, **hub)
