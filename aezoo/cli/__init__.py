@@ -7,6 +7,7 @@ Commands import torch only inside the ones that run models.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -41,10 +42,13 @@ def main() -> None:
     Set AEZOO_DEBUG=1 to see tracebacks. See 'aezoo COMMAND --help' for each command.
     """
     warnings.formatwarning = _one_line_warning  # type: ignore[assignment]
-    if not sys.stderr.isatty():
-        from huggingface_hub.utils import disable_progress_bars
+    if not sys.stderr.isatty():  # no progress bars in logs and pipes
+        if "huggingface_hub.constants" in sys.modules:
+            from huggingface_hub.utils import disable_progress_bars
 
-        disable_progress_bars()
+            disable_progress_bars()
+        else:  # read when huggingface_hub loads: importing it (and tqdm) here cost every command 40 ms
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _register() -> None:

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def list_command(pattern: str | None, as_json: bool) -> None:
     """List installed models, optionally only those matching a wildcard PATTERN (e.g. 'conv-*')."""
-    from .. import api
+    from ..registry import get_registry  # not aezoo.api: listing needs no hub, card or checkpoint code
 
-    specs = api.list_models(pattern)
+    specs = get_registry().models(pattern)
     if as_json:
         echo_json([spec.to_dict() for spec in specs])
         return
@@ -39,9 +39,9 @@ def list_command(pattern: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def info_command(name: str, as_json: bool) -> None:
     """Show a model's spec: config, recipe, pinned weights and measured metrics."""
-    from .. import api
+    from ..registry import get_registry
 
-    spec = api.info(name)
+    spec = get_registry().get(name)
     if as_json:
         echo_json(spec.to_dict())
         return
