@@ -371,9 +371,9 @@ def check_package_data(spec: ModelSpec) -> None:
 
 
 @conformance_check
-def check_release(spec: ModelSpec, folder: Path, scratch: Path | None = None) -> None:
+def check_release(spec: ModelSpec, folder: Path) -> None:
     """The published checkpoint ``folder`` holds exactly the files of the pin, with its sizes and
-    sha256 (read only). ``scratch`` is not used: the pin no longer comes from a local git snapshot."""
+    sha256 (read only)."""
     if spec.weights is None:
         raise _fail(spec, "has no weights pin to compare the folder with.", "Publish the checkpoint first.")
     folder = Path(folder)

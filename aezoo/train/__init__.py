@@ -151,7 +151,8 @@ def _run(
     """Checks first, cheapest first, all before the first step: the device, the output folder
     (claimed and locked), a resume's settings, the data; then the engine runs."""
     from ..data.resolve import resolve_data
-    from .engine import _distributed, check_resume, fit, run_settings
+    from .distributed import rank_and_world
+    from .engine import check_resume, fit, run_settings
     from .output import STATE_DIR, RunFolder
     from .state import read_settings
 
@@ -160,7 +161,7 @@ def _run(
     config = dict(loaded.config if loaded else spec.config)
     checkpoint = CheckpointConfig(spec.name, config, _preprocessing(model, spec))
     target = _device(device)
-    with RunFolder(output, overwrite=overwrite, enabled=_distributed()[0] == 0) as folder:
+    with RunFolder(output, overwrite=overwrite, enabled=rank_and_world()[0] == 0) as folder:
         if resume:
             check_resume(read_settings(output / STATE_DIR), run_settings(recipe, checkpoint), force=force_resume,
                          output_dir=output)

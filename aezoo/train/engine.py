@@ -119,9 +119,6 @@ def check_resume(saved_run: Any, settings: dict[str, Any], *, force: bool, outpu
     return changed
 
 
-_distributed = rank_and_world  # the name aezoo.train's one-call API imports
-
-
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)

@@ -128,10 +128,10 @@ def test_fashion_card_states_the_protocol_and_the_baselines(fashion):
         assert "TARGET MISSED" in card.notes and f"{metrics['psnr'].value:.2f} dB" in card.notes
 
 
-def test_fashion_weights_match_their_pinned_release(tmp_path):
+def test_fashion_weights_match_their_pinned_release():
     from aezoo import testing
 
-    testing.check_release(aezoo.info(FASHION), FASHION_FOLDER, tmp_path / "snapshot")
+    testing.check_release(aezoo.info(FASHION), FASHION_FOLDER)
 
 
 def test_fashion_denoiser_restores_the_card_images(fashion):
