@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from .options import hub_options
+from .options import json_option, model_argument
 from .output import echo_json
 
 
 @click.command("export")
-@click.argument("name")
+@model_argument()
 @click.option("--format", "fmt", type=click.Choice(["onnx"]), default="onnx", show_default=True,
               help="The file format (ONNX is the one supported).")
 @click.option("--part", help="encoder, decoder, denoiser, generator, discriminator or detector, as the model has "
@@ -23,7 +24,7 @@ from .output import echo_json
 @click.option("--half", is_flag=True, help="Weights and computation in float16 (checked against float32).")
 @click.option("--opset", type=int, help="The ONNX opset, 18 or later (default: the exporter's, 20).")
 @click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option
 @hub_options
 def export_command(name: str, fmt: str, part: str | None, output: Path | None, check: bool, half: bool,
                    opset: int | None, overwrite: bool, as_json: bool, hub: dict) -> None:

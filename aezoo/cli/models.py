@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import hub_options
+from .options import hub_options, json_option, model_argument
 from .output import echo_json, echo_table, human_count
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @click.command("list")
 @click.argument("pattern", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option
 def list_command(pattern: str | None, as_json: bool) -> None:
     """List installed models, optionally only those matching a wildcard PATTERN (e.g. 'conv-*')."""
     from ..registry import get_registry  # not aezoo.api: listing needs no hub, card or checkpoint code
@@ -35,8 +35,8 @@ def list_command(pattern: str | None, as_json: bool) -> None:
 
 
 @click.command("info")
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@model_argument()
+@json_option
 def info_command(name: str, as_json: bool) -> None:
     """Show a model's spec: config, recipe, pinned weights and measured metrics."""
     from ..registry import get_registry
@@ -74,13 +74,13 @@ def _show(spec: ModelSpec) -> None:
 
 
 @click.command("download")
-@click.argument("names", nargs=-1)
+@model_argument("names", nargs=-1)
 @click.option("--all", "all_models", is_flag=True, help="Download every installed model with published weights.")
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
               help="Also write each checkpoint, verified, as DIR/<repo name>/: a mirror folder for AEZOO_MIRRORS.")
 @click.option("--overwrite", is_flag=True, help="With --to: replace a folder there that does not hold the pinned files.")
 @click.option("--force", is_flag=True, help="Fetch and verify again even if cached.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option
 @hub_options
 def download_command(names: tuple[str, ...], all_models: bool, to: Path | None, overwrite: bool, force: bool,
                      as_json: bool, hub: dict) -> None:

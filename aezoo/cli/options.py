@@ -38,3 +38,46 @@ def hub_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class DeviceType(click.ParamType):
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``: a choice, except that any GPU index is
+    accepted (a plain ``click.Choice`` could not name the second GPU)."""
+
+    name = "device"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if text in DEVICES or (text.startswith("cuda:") and text[5:].isdigit()):
+            return text
+        self.fail(f"{text!r} is not a device: use auto, cpu, cuda, cuda:N or mps.", param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(device) for device in DEVICES if device.startswith(incomplete)]
+
+
+device_option = click.option(
+    "--device", type=DeviceType(), default="auto", show_default=True,
+    help="Where to run: auto (cuda if present, then mps, then cpu), cpu, cuda, cuda:N or mps.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def complete_model_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of installed model names (asks the registry, so only when completing)."""
+    from click.shell_completion import CompletionItem
+
+    from ..registry import get_registry
+
+    return [CompletionItem(spec.name, help=spec.summary) for spec in get_registry().models()
+            if spec.name.startswith(incomplete)]
+
+
+def model_argument(name: str = "name", **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A positional model reference whose installed names the shell completes."""
+    return click.argument(name, shell_complete=complete_model_names, **kwargs)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputIsOutputError, OutputExistsError, TaskNotSupportedError
-from .options import hub_options
+from .options import device_option, hub_options, json_option, model_argument
 from .output import echo_json
 
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
@@ -111,19 +111,30 @@ def _card_metrics(name: str, revision: str | None) -> dict:
 
 
 @click.command("evaluate")
-@click.argument("name")
+@model_argument()
 @click.option("--data", help="A data set name or path (default: the card's data set and protocol).")
-@click.option("--device", default="auto", show_default=True)
+@device_option
 @click.option("--inception", type=click.Path(dir_okay=False, path_type=Path),
               help="FID Inception weights (safetensors) to add FID for generative models.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option
 @hub_options
 def evaluate_command(name: str, data: str | None, device: str, inception: Path | None, as_json: bool,
                      hub: dict) -> None:
-    """Re-measure NAME's metrics on the held-out split, beside the values its card states."""
+    """Re-measure NAME's metrics on the held-out split, beside the values its card states.
+
+    \b
+    Examples:
+      aezoo evaluate fc-dae-mnist                      # the card's data set and protocol
+      aezoo evaluate dcgan-faces --data celeba:~/data/img_align_celeba
+    """
+    import sys
+
     from ..evaluation import evaluate
 
     card = _card_metrics(name, hub["revision"])  # an unknown name or a bad reference fails here, before measuring
+    if sys.stderr.isatty():  # measuring takes a while and prints nothing until it is done
+        where = "its card's held-out split" if data is None else data
+        click.echo(f"aezoo: measuring {name} on {where}...", err=True)
     measured = evaluate(name, data=data, device=device, inception_weights=inception, **hub)
     if as_json:
         echo_json({k: {"measured": v, "card": card[k].value if k in card else None} for k, v in measured.items()})
@@ -134,15 +145,22 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 
 
 @click.command("sample")
-@click.argument("name")
-@click.option("-n", "count", type=click.IntRange(1, 4096), default=64, show_default=True)
+@model_argument()
+@click.option("-n", "count", type=click.IntRange(1, 4096), default=64, show_default=True, help="Number of images.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="samples.png", show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="0 to 2^32-1.")
-@click.option("--device", default="auto", show_default=True)
+@device_option
 @OVERWRITE
+@json_option
 @hub_options
-def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool, hub: dict) -> None:
-    """Draw -n samples from a generative model and save them as one PNG grid."""
+def sample_command(name: str, count: int, output: Path, seed: int, device: str, overwrite: bool, as_json: bool,
+                   hub: dict) -> None:
+    """Draw -n samples from a generative model and save them as one PNG grid; prints its path.
+
+    \b
+    Example:
+      aezoo sample dcgan-faces -n 16 --seed 3 -o faces.png
+    """
     from ..images import save_grid
 
     if output.suffix.lower() != ".png":
@@ -150,20 +168,30 @@ def sample_command(name: str, count: int, output: Path, seed: int, device: str, 
     _check_outputs([output], [], overwrite)
     model = _load_for(name, "sample", device, hub)
     images = model.sample(count, seed=seed).cpu()
-    click.echo(str(_write(output, lambda tmp: save_grid(images, tmp), overwrite=overwrite)))
+    written = _write(output, lambda tmp: save_grid(images, tmp), overwrite=overwrite)
+    if as_json:
+        echo_json({"output": str(written), "images": count, "seed": seed})
+    else:
+        click.echo(str(written))
 
 
 @click.command("denoise")
-@click.argument("name")
+@model_argument()
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
-@click.option("--device", default="auto", show_default=True)
+@device_option
 @OVERWRITE
+@json_option
 @hub_options
-def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str, overwrite: bool,
+def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: str, overwrite: bool, as_json: bool,
                     hub: dict) -> None:
     """Denoise IMAGES with NAME; writes one PNG per image into -o (named after the image: a.jpg
-    becomes a.png) and prints each path. Two images that would get one name are refused."""
+    becomes a.png) and prints each path. Two images that would get one name are refused.
+
+    \b
+    Example:
+      aezoo denoise fc-dae-mnist noisy/*.png -o clean/
+    """
     from ..images import read_images, save_image
 
     if output.exists() and not output.is_dir():
@@ -185,22 +213,36 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
     model = _load_for(name, "denoise", device, hub)
     prep = model.aezoo.preprocessing
     batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1))
-    for target, restored in zip(targets, model.denoise(batch).cpu()):
-        click.echo(str(_write(target, lambda tmp, image=restored: save_image(image, tmp), overwrite=overwrite)))
+    written = []
+    for (target, source), restored in zip(targets.items(), model.denoise(batch).cpu(), strict=True):
+        path = _write(target, lambda tmp, image=restored: save_image(image, tmp), overwrite=overwrite)
+        written.append({"input": str(source), "output": str(path)})
+        if not as_json:
+            click.echo(str(path))
+    if as_json:
+        echo_json(written)
 
 
 @click.command("score")
-@click.argument("name")
+@model_argument()
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output CSV.")
-@click.option("--device", default="auto", show_default=True)
+@device_option
 @OVERWRITE
+@json_option
 @hub_options
-def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool, hub: dict) -> None:
-    """Score each row of a CSV with an anomaly detector; writes row, score and is_anomaly columns.
+def score_command(name: str, table: Path, output: Path, device: str, overwrite: bool, as_json: bool,
+                  hub: dict) -> None:
+    """Score each row of a CSV with an anomaly detector; writes row, score and is_anomaly columns
+    to -o and prints its path.
 
     The table is read, scored and written in chunks, so a file of any size scores in the memory of
-    one chunk; the output appears (complete) only at the end. Progress shows on a terminal only."""
+    one chunk; the output appears (complete) only at the end. Progress shows on a terminal only.
+
+    \b
+    Example:
+      aezoo score fc-ae-fraud transactions.csv -o scores.csv
+    """
     import sys
 
     from tqdm import tqdm
@@ -218,6 +260,10 @@ def score_command(name: str, table: Path, output: Path, device: str, overwrite: 
 
         _write(output, write, overwrite=overwrite)
     summary = summaries[0]
+    if as_json:
+        echo_json({"output": str(output), "rows": summary.rows, "flagged": summary.flagged,
+                   "threshold": summary.threshold})
+        return
     click.echo(f"{summary.flagged} of {summary.rows} rows flagged (threshold {summary.threshold:.4g})", err=True)
     click.echo(str(output))
 

@@ -11,18 +11,20 @@ from pathlib import Path
 
 import click
 
-from .options import hub_options
+from .options import device_option, hub_options, json_option, model_argument
+from .output import echo_json
+
+DATA_HELP = ("A data set name (aezoo datasets), NAME:PATH for one read from a file or folder "
+             "(celeba:~/img_align_celeba), a folder of images or a CSV file")
+FINETUNE_EPOCHS = 5  # aezoo.finetune's default (a test keeps them equal): a few epochs, not the recipe's run
 
 
 def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
     options = [
-        click.option("--data", help="A data set name (aezoo datasets), NAME:PATH for one read from a file or folder "
-                     "(celeba:~/img_align_celeba), a folder of images or a CSV file (default: the recipe's)."),
-        click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the recipe's)."),
         click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), help="Checkpoint folder."),
-        click.option("--device", default="auto", show_default=True, help="cuda, mps, cpu or auto."),
+        device_option,
         click.option("--seed", type=int, help="Seed (default: the recipe's)."),
-        click.option("--lr", type=float, help="Learning rate (default: the recipe's)."),
+        click.option("--lr", type=float, help="Learning rate (default: the recipe's; for finetune a tenth of it)."),
         click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (default: the recipe's)."),
         click.option("--no-resume", is_flag=True, help="Start over even if the output folder holds a training state."),
         click.option("--force-resume", is_flag=True, help="Resume even if the saved state was made with other "
@@ -33,6 +35,7 @@ def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
                      help="Train data-parallel on this many processes of this machine (one per GPU on a GPU "
                      "machine; gloo on the CPU), launched with torchrun. Each takes --batch-size: the global "
                      "batch is nproc times it. Several machines: run torchrun yourself (docs/training.md)."),
+        json_option,
     ]
     for option in reversed(options):
         function = option(function)
@@ -45,13 +48,21 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 
 
 @click.command("train")
-@click.argument("name")
+@model_argument()
+@click.option("--data", help=f"{DATA_HELP} (default: the recipe's data set).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the recipe's).")
 @_common
 @click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
               "'{\"image_size\": 64, \"channels\": 3}'.")
 def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
-                  overwrite, nproc, config) -> None:
-    """Train NAME from scratch with its recipe; prints the checkpoint folder."""
+                  overwrite, nproc, as_json, config) -> None:
+    """Train NAME from scratch with its recipe; prints the checkpoint folder (metrics on stderr).
+
+    \b
+    Examples:
+      aezoo train fc-dae-mnist -o runs/dae              # the recipe as the card states it
+      aezoo train conv-vae-faces --data celeba:~/data/img_align_celeba --nproc 4
+    """
     import json
 
     try:
@@ -70,29 +81,35 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
                       resume=not no_resume, config=parsed, overwrite=overwrite, force_resume=force_resume,
                       **_overrides(seed, lr, batch_size))
         if rank_and_world()[0] == 0:
-            _report(model)
+            _report(model, as_json)
 
 
 @click.command("finetune")
-@click.argument("name")
+@model_argument()
+@click.option("--data", required=True, help=f"{DATA_HELP}: the data to adapt the model to.")
+@click.option("--epochs", type=click.IntRange(min=1), default=FINETUNE_EPOCHS, show_default=True, help="Epochs.")
 @_common
 @hub_options
 def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,  # noqa: ANN001
-                     force_resume, overwrite, nproc, hub) -> None:
-    """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on --data."""
-    if data is None:
-        raise click.UsageError("finetune needs --data: the data to adapt the model to.")
+                     force_resume, overwrite, nproc, as_json, hub) -> None:
+    """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on
+    --data, with its recipe's other settings; prints the checkpoint folder (metrics on stderr).
+
+    \b
+    Example:
+      aezoo finetune fc-dae-mnist --data ./my-digits --epochs 10 -o runs/mine
+    """
     if nproc > 1:
         return _launch(nproc)
     from ..train import finetune
     from ..train.distributed import rank_and_world, worker
 
     with worker(device) as rank_device:  # under torchrun: this rank's process group and device
-        model = finetune(name, data=data, epochs=epochs or 5, output_dir=output_dir, device=rank_device,
+        model = finetune(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
                          resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
                          **_overrides(seed, lr, batch_size), **hub)
         if rank_and_world()[0] == 0:
-            _report(model)
+            _report(model, as_json)
 
 
 def _launch(nproc: int) -> None:
@@ -120,8 +137,12 @@ def _arguments(ctx: click.Context) -> list[str]:
     return args
 
 
-def _report(model) -> None:  # noqa: ANN001
-    for metric in model.aezoo.card.metrics if model.aezoo.card else ():
+def _report(model, as_json: bool) -> None:  # noqa: ANN001
+    metrics = model.aezoo.card.metrics if model.aezoo.card else ()
+    if as_json:
+        echo_json({"output": str(model.aezoo.path), "metrics": {m.name: m.value for m in metrics}})
+        return
+    for metric in metrics:
         click.echo(f"{metric.name}: {metric.value:.4g}{' ' + metric.unit if metric.unit else ''}", err=True)
     click.echo(str(model.aezoo.path))
 

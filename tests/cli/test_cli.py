@@ -7,6 +7,7 @@ Models come from the test distributions, installed for real (``tests/distributio
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -297,3 +298,34 @@ def test_command_does_not_import_torch(tiny, args):
     assert result.returncode == 0, result.stderr
     assert "tiny-ae" in result.stdout or args == ["--help"]
     assert result.stderr.splitlines()[-1] == "torch imported: False"
+
+
+def test_finetune_command_defaults_match_the_library():
+    """The CLI states its finetune epochs in --help without importing the training code: they must agree."""
+    import inspect
+
+    from aezoo.cli.training import FINETUNE_EPOCHS
+
+    assert inspect.signature(aezoo.finetune).parameters["epochs"].default == FINETUNE_EPOCHS
+
+
+@pytest.mark.parametrize("words, cword, expected", [
+    ("aezoo info fc-d", 2, ["fc-dae-fashion-mnist", "fc-dae-mnist"]),        # installed model names
+    ("aezoo sample dcgan-faces --device c", 4, ["cpu", "cuda"]),            # devices
+])
+def test_shell_completion_completes_model_names_and_devices(words, cword, expected):
+    """Through click's real completion protocol (what `eval "$(_AEZOO_COMPLETE=bash_source aezoo)"` installs)."""
+    env = {**os.environ, "_AEZOO_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    done = subprocess.run([sys.executable, "-c", "from aezoo.cli import main; main(prog_name='aezoo')"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert [line.split(",", 1)[1] for line in done.stdout.split()] == expected
+
+
+@pytest.mark.parametrize("value, ok", [("auto", True), ("cpu", True), ("cuda:1", True), ("gpu", False),
+                                       ("cuda:x", False)])
+def test_device_is_a_checked_choice(value, ok):
+    result = CliRunner().invoke(main, ["sample", "dcgan-faces", "--device", value, "-o", "x.txt"])
+    if ok:  # past the device check: the next one (the .png suffix) speaks
+        assert "must end in .png" in result.output
+    else:
+        assert result.exit_code == 2 and "is not a device" in result.output

@@ -202,13 +202,18 @@ def test_no_resume_starts_over_with_new_settings(tiny_registry, table, tmp_path)
     (("--lr", "nan"), "lr nan (must be a finite number above 0)"),
     (("--lr", "-1"), "lr -1.0 (must be a finite number above 0)"),
     (("--seed", str(2**70)), "must be a whole number from 0 to 4294967295"),
-    (("--device", "bogus"), "Unknown device 'bogus'"),
     (("--device", "cuda:99"), "cuda:99"),
 ])
 def test_bad_settings_are_refused_before_anything_is_written(tiny_registry, table, tmp_path, args, message):
     run = tmp_path / "run"
     one_line_error(train(table, run, "--epochs", "1", *args), message)
     assert not run.exists()
+
+
+def test_a_device_that_is_not_one_is_a_usage_error_before_anything_is_written(tiny_registry, table, tmp_path):
+    result = train(table, tmp_path / "run", "--epochs", "1", "--device", "bogus")
+    assert result.exit_code == 2 and "'bogus' is not a device" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
 
 
 def test_bad_data_is_refused_before_the_first_step_and_leaves_no_folder(tiny_registry, tmp_path):
