@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AezooError
+from .train.output import METRICS_CSV, STATE_DIR
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-METRICS_CSV = "metrics.csv"
 X_COLUMNS = ("epoch", "step")  # the x axis of a history, the first one present
 DPI = 100
 
@@ -45,17 +45,16 @@ class History:
 
     @property
     def columns(self) -> list[str]:
-        """The plotted columns, losses first, each in the order it first appears."""
+        """The plotted columns, training losses first, each in the order it first appears."""
         seen: dict[str, None] = {}
         for row in self.rows:
             seen.update(dict.fromkeys(k for k in row if k not in X_COLUMNS))
-        return sorted(seen, key=lambda name: "loss" not in name)
+        return sorted(seen, key=lambda name: not (name.startswith("train_") or "loss" in name))
 
 
 def read_history(run_dir: str | Path) -> History:
     """The history of a training run folder: its ``metrics.csv`` when there is one (every logged
     column), else the per-epoch evaluation metrics the engine keeps in ``training-state/``."""
-    from .train.output import STATE_DIR
     from .train.state import load_state
 
     folder = Path(run_dir)

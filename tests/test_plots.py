@@ -4,6 +4,8 @@ the card images the training steps draw; named errors for folders without a hist
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -35,11 +37,22 @@ def _png(path) -> Image.Image:
     return Image.open(path).convert("RGB")
 
 
-def test_history_of_a_real_run_from_its_training_state(run_dir, tmp_path):
-    history = read_history(run_dir)
+def test_a_run_folder_without_metrics_csv_falls_back_to_its_training_state(run_dir, tmp_path):
+    older = tmp_path / "older-run"  # as runs made before metrics.csv was written look
+    shutil.copytree(run_dir, older)
+    (older / "metrics.csv").unlink()
+    history = read_history(older)
     assert history.source == "training-state/" and history.x == "epoch"
     assert [row["epoch"] for row in history.rows] == [1.0, 2.0]
     assert {"roc_auc", "average_precision", "flagged"} <= set(history.columns)
+
+
+def test_history_of_a_real_run(run_dir, tmp_path):
+    history = read_history(run_dir)
+    assert history.source == "metrics.csv" and history.x == "epoch"
+    assert [row["epoch"] for row in history.rows] == [1.0, 2.0]
+    assert {"roc_auc", "average_precision", "flagged", "lr", "samples_per_s"} <= set(history.columns)
+    assert history.columns[0].startswith("train_")  # training losses come first
     assert all(0.0 <= row["roc_auc"] <= 1.0 for row in history.rows)
     written = plot_run(run_dir, tmp_path / "curves.png")
     columns = len(history.columns)

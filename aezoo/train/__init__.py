@@ -40,7 +40,9 @@ def train(
 ) -> torch.nn.Module:
     """Train ``name`` from scratch with its recipe (overridable: ``lr=``, ``batch_size=``, ``seed=``)
     on ``data`` (the recipe's data set by default); returns the trained model, also saved to
-    ``output_dir`` (default ``runs/NAME``) as a checkpoint that ``aezoo.load`` reads.
+    ``output_dir`` (default ``runs/NAME``) as a checkpoint that ``aezoo.load`` reads. The model's
+    ``history`` lists one dict per epoch (losses, held-out metrics, lr, samples/s), as the folder's
+    ``metrics.csv`` does.
 
     ``config`` overrides keys of the spec's architecture config (e.g. a 64x64 RGB shape); the
     preprocessing keys it shares (``image_size``, ``channels``) follow it, so the data does too.
@@ -168,10 +170,12 @@ def _run(
         splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
         step_class = import_object(recipe.step)
         step = step_class(model.to(target), recipe, target)
-        fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
-            resume=resume, progress=progress, card=_card_writer(spec, step_class, splits, recipe, target, base),
-            run_folder=folder, force_resume=force_resume)
-    return load(output, device=str(target))
+        result = fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
+                     resume=resume, progress=progress, card=_card_writer(spec, step_class, splits, recipe, target, base),
+                     run_folder=folder, force_resume=force_resume)
+    trained = load(output, device=str(target))
+    trained.history = result.history  # one row per epoch, as in the run folder's metrics.csv
+    return trained
 
 
 def _device(device: str) -> torch.device:

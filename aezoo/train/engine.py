@@ -41,7 +41,7 @@ from ..checkpoint import CARD_FILE, CheckpointConfig, atomic_write, save_checkpo
 from ..errors import AezooError, NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
 from ..spec import Recipe
 from .distributed import agree, barrier, broadcast_module, rank_and_world, shard
-from .output import STATE_DIR, RunFolder
+from .output import METRICS_CSV, STATE_DIR, RunFolder
 from .state import load_state, save_state
 from .steps import TrainingStep
 
@@ -53,7 +53,12 @@ REPORTING_OPTIONS = frozenset({"eval_every", "artifacts"})  # change what is rep
 
 @dataclass
 class FitResult:
-    """What a run produced: the final metrics, their history, and where the checkpoint is."""
+    """What a run produced: the final metrics, their history, and where the checkpoint is.
+
+    ``history`` has one row per epoch: ``epoch``, ``step``, ``lr``, the epoch's mean of each training
+    loss (``train_<name>``), the held-out metrics on the epochs that evaluated, and the timing
+    columns ``seconds`` (of the run so far) and ``samples_per_s`` (of that epoch). The run folder's
+    metrics.csv holds the same rows."""
 
     metrics: dict[str, float]
     history: list[dict[str, float]] = field(default_factory=list)
@@ -66,6 +71,9 @@ class FitResult:
     # (force_resume): [{"epochs": [first, last], "settings": run_settings(...)}, ...]
     parts: list[dict[str, Any]] = field(default_factory=list)
     processes: int = 1  # data-parallel processes; samples counts the global batches
+
+
+TIMING_COLUMNS = ("seconds", "samples_per_s")  # the history columns a rerun does not reproduce
 
 
 def run_settings(recipe: Recipe, checkpoint: CheckpointConfig) -> dict[str, Any]:
@@ -270,13 +278,17 @@ def fit(
             bar = _progress(loader, epoch, epochs, progress)
             step.start_epoch(epoch, epochs)
             pending: list[dict[str, torch.Tensor]] = []
+            loss_sums: list[torch.Tensor] = []  # per finiteness check: each loss summed over its steps
+            epoch_started, epoch_steps, epoch_samples = time.perf_counter(), result.steps, result.samples
+            names: list[str] = []
             try:
                 for batch in bar:
                     pending.append(step.train_batch(batch))
                     result.steps += 1
                     result.samples += _batch_len(batch) * world
                     if len(pending) >= CHECK_EVERY:
-                        _check_finite(pending, result.steps, epoch, state_dir)
+                        loss_sums.append(_check_finite(pending, result.steps, epoch, state_dir).sum(0))
+                        names = list(pending[-1])
                         if progress:
                             rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
                             shown = {k: f"{float(v):.4g}" for k, v in pending[-1].items()}
@@ -291,8 +303,15 @@ def fit(
                     "Check the config (--config, 'aezoo info NAME') against the data's shape, and that the batch "
                     "fits the device.",
                 ) from exc
-            _check_finite(pending, result.steps, epoch, state_dir)
+            epoch_samples_per_s = (result.samples - epoch_samples) / max(time.perf_counter() - epoch_started, 1e-9)
+            if pending:
+                loss_sums.append(_check_finite(pending, result.steps, epoch, state_dir).sum(0))
+                names = list(pending[-1])
             step.calibrate(train_data)
+            steps_done = result.steps - epoch_steps
+            means = (torch.stack(loss_sums).sum(0) / steps_done).tolist() if loss_sums else []
+            row = {"epoch": epoch + 1, "step": result.steps, "lr": _learning_rate(step),
+                   **{f"train_{name}": value for name, value in zip(names, means, strict=True)}}
             last = epoch + 1 == epochs
             if last or (epoch + 1) % eval_every == 0:
                 if not references_fitted:
@@ -300,16 +319,18 @@ def fit(
                     references_fitted = True
                 metrics = step.evaluate(_loader(test_data, test_tensors, EVAL_BATCH, recipe.seed, epoch, 0, 1,
                                                 shuffle=False))
-                result.history.append({"epoch": epoch + 1, **metrics})
+                row |= metrics
                 result.metrics = metrics
-                if rank == 0 and not progress:
-                    shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-                    print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
             result.epochs = epoch + 1
             result.parts[-1]["epochs"][1] = epoch + 1
             result.seconds = seconds_before + time.perf_counter() - started
-            if rank == 0:
+            row |= {"seconds": result.seconds, "samples_per_s": epoch_samples_per_s}
+            result.history.append(row)
+            if rank == 0:  # one line per epoch that stays (the progress bar clears itself)
+                shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "step", "seconds"))
+                print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
                 save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
+                folder.write(METRICS_CSV, _csv(result.history))
         if rank == 0:
             _write_outputs(folder, step, checkpoint, test_data, result, card)
         barrier()  # the checkpoint exists for every rank once fit returns
@@ -352,16 +373,14 @@ def _global_state(device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = benchmark
 
 
-def _check_finite(pending: list[dict[str, torch.Tensor]], steps: int, epoch: int, state_dir: Path) -> None:
+def _check_finite(pending: list[dict[str, torch.Tensor]], steps: int, epoch: int, state_dir: Path) -> torch.Tensor:
     """Raise ``NonFiniteLossError`` naming the first step of ``pending`` with a non-finite loss
-    (one device sync for the whole list)."""
-    if not pending:
-        return
+    (one device sync for the whole list); return the losses, (steps, losses) on the device."""
     values = torch.stack([torch.stack([torch.as_tensor(v).float().reshape(()) for v in losses.values()])
                           for losses in pending])
     finite = torch.isfinite(values).all(1)
     if bool(finite.all()):
-        return
+        return values
     first = int((~finite).nonzero()[0])
     bad = {k: float(v) for k, v in pending[first].items() if not math.isfinite(float(v))}
     at = steps - len(pending) + first + 1
@@ -370,6 +389,24 @@ def _check_finite(pending: list[dict[str, torch.Tensor]], steps: int, epoch: int
         f"The last good state is kept in {state_dir}; lower the learning rate or check the data for NaNs.",
         step=at,
     )
+
+
+def _learning_rate(step: TrainingStep) -> float:
+    """The learning rate of the step's first optimizer (all follow one schedule)."""
+    return float(next(iter(step.optimizers.values())).param_groups[0]["lr"])
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    """The history as CSV: the columns in the order they first appear; a value a row lacks is empty."""
+    import csv
+    import io
+
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode()
 
 
 def _batch_len(batch: Any) -> int:

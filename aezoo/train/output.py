@@ -32,8 +32,10 @@ RECORD = ".aezoo-run.json"
 LOCK = ".aezoo.lock"
 STAGING_PREFIX = ".aezoo-staging-"
 STATE_DIR = "training-state"
+METRICS_CSV = "metrics.csv"  # one row per epoch, rewritten after each
 # Top-level names a run writes: the checkpoint, and the images the steps write for the card.
-OWN_NAMES = frozenset({CONFIG_FILE, WEIGHTS_FILE, CARD_FILE, "samples.png", "before_after.png", "scores.png"})
+OWN_NAMES = frozenset({CONFIG_FILE, WEIGHTS_FILE, CARD_FILE, METRICS_CSV, "samples.png", "before_after.png",
+                       "scores.png"})
 
 
 def _sha256(path: Path) -> str:
@@ -204,6 +206,12 @@ class RunFolder:
     def staging(self) -> Path:
         """A fresh hidden folder inside the output folder to write the final files into."""
         return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.path))
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write one file of the run into the folder now (during training), as ``publish`` does."""
+        staged = self.staging()
+        (staged / name).write_bytes(data)
+        self.publish(staged)
 
     def publish(self, staged: Path) -> None:
         """Move every file of ``staged`` into the output folder (one rename each), record each as

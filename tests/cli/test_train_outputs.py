@@ -85,8 +85,10 @@ def test_a_run_folder_resumes_and_files_added_to_it_are_left_alone(tiny_registry
     assert (run / "notes.txt").read_text() == "mine"
     assert (run / "training-state" / "mine" / "a.txt").read_text() == "a"
     names = sorted(p.name for p in run.iterdir())
-    assert names == [RECORD, LOCK, "README.md", "config.json", "model.safetensors", "notes.txt", "training-state"]
-    assert set(json.loads((run / RECORD).read_text())["files"]) == {"README.md", "config.json", "model.safetensors"}
+    assert names == [RECORD, LOCK, "README.md", "config.json", "metrics.csv", "model.safetensors", "notes.txt",
+                     "training-state"]
+    assert set(json.loads((run / RECORD).read_text())["files"]) == {"README.md", "config.json", "metrics.csv",
+                                                                    "model.safetensors"}
 
 
 def test_a_file_of_aezoo_changed_by_the_user_is_not_replaced_without_overwrite(tiny_registry, table, tmp_path):

@@ -102,6 +102,6 @@ def test_the_record_lists_the_files_aezoo_wrote_with_their_digest(tiny_registry,
 
     train(tmp_path / "run")
     record = json.loads((tmp_path / "run" / ".aezoo-run.json").read_text())["files"]
-    assert set(record) == {"README.md", "config.json", "model.safetensors"}
+    assert set(record) == {"README.md", "config.json", "model.safetensors", "metrics.csv"}
     for name, digest in record.items():
         assert hashlib.sha256((tmp_path / "run" / name).read_bytes()).hexdigest() == digest
