@@ -24,16 +24,13 @@ _EXPORTS = {
     "hookimpl": "hookspecs",
     **dict.fromkeys(("CardData", "DatasetSpec", "Metric", "ModelSpec", "Recipe", "Release", "WeightsFile",
                      "WeightsManifest"), "spec"),
-    "finetune": "train",
+    **dict.fromkeys(("train", "finetune"), "training"),
 }
-_SUBMODULES = {"train"}  # callable module: aezoo.train("name") trains; aezoo.train.engine etc. stay reachable
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'aezoo' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
@@ -46,10 +43,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from . import train
     from .api import HubOptions, ModelInfo, build, download, info, list_models, load, resolve
     from .errors import AezooError
     from .evaluation import evaluate
     from .hookspecs import hookimpl
     from .spec import CardData, DatasetSpec, Metric, ModelSpec, Recipe, Release, WeightsFile, WeightsManifest
-    from .train import finetune
+    from .training import finetune, train

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AezooError
-from .train.output import METRICS_CSV, STATE_DIR
+from .training.output import METRICS_CSV, STATE_DIR
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,7 +55,7 @@ class History:
 def read_history(run_dir: str | Path) -> History:
     """The history of a training run folder: its ``metrics.csv`` when there is one (every logged
     column), else the per-epoch evaluation metrics the engine keeps in ``training-state/``."""
-    from .train.state import load_state
+    from .training.state import load_state
 
     folder = Path(run_dir)
     table = folder / METRICS_CSV

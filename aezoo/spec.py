@@ -200,11 +200,11 @@ class CardData:
 class Recipe:
     """How a model is trained: the family step of the engine and its hyperparameters.
 
-    Fields: ``step`` (``"package.module:StepClass"``, e.g. ``"aezoo.train.steps:DenoisingStep"``),
+    Fields: ``step`` (``"package.module:StepClass"``, e.g. ``"aezoo.training.steps:DenoisingStep"``),
     ``dataset`` (a registered data set name, ``aezoo datasets``), ``epochs``, ``batch_size``, ``lr``,
     ``seed``, ``options`` (the step's own settings, plain JSON)."""
 
-    step: str  # "package.module:StepClass", a training step of aezoo.train or the plugin's own
+    step: str  # "package.module:StepClass", a training step of aezoo.training.steps or the plugin's own
     dataset: str  # registered data set name
     epochs: int
     batch_size: int

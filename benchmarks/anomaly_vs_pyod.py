@@ -13,7 +13,7 @@ protocol, the real ULB credit-card fraud data on its time split (rows sorted by 
 (the model's columns, raw) and scored on the last 20 %: PyOD's AutoEncoder (defaults), scikit-learn
 IsolationForest (defaults), PCA reconstruction error (z-scored rows, the fewest components that
 explain 95 % of the training variance) and the mean squared z-score. The baselines are the functions
-of ``aezoo.train.steps.anomaly`` that the training step and ``aezoo evaluate`` use (about 5 minutes
+of ``aezoo.training.steps.anomaly`` that the training step and ``aezoo evaluate`` use (about 5 minutes
 on one busy core, most of it PyOD).
 
 Protocol, the same for every detector (same rows, same raw features, same seeds):
@@ -213,7 +213,7 @@ def creditcard_comparison(path: Path) -> dict[str, dict[str, float]]:
     """The shipped weights and the four baselines on the real data's time split (see the docstring)."""
     from aezoo.data.creditcard import creditcard
     from aezoo.metrics import precision_recall_at
-    from aezoo.train.steps.anomaly import BASELINE_FUNCTIONS
+    from aezoo.training.steps.anomaly import BASELINE_FUNCTIONS
 
     model = aezoo.load("fc-ae-fraud", device="cpu")
     data = creditcard(path, features=model.aezoo.preprocessing["features"])

@@ -112,7 +112,7 @@ def scoring(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> No
         table.unlink()
 
 
-def quality(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
+def quality(bench: Bench, scratch: Path, env: dict[str, str], *, creditcard: Path | None = None, **_: object) -> None:
     """ROC AUC and AP of fc-ae-fraud beside PyOD's AutoEncoder and IsolationForest, measured by
     ``aezoo.evaluate`` on the same held-out rows of the real table (all fitted on the same
     training rows); skipped where the real table cannot be had."""
@@ -121,7 +121,7 @@ def quality(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> No
     os.environ.update({k: env[k] for k in ("AEZOO_HOME", "HF_HUB_OFFLINE", "AEZOO_MIRRORS")})
     start = time.perf_counter()
     try:
-        measured = aezoo.evaluate("fc-ae-fraud", device="cpu")
+        measured = aezoo.evaluate("fc-ae-fraud", data=f"creditcard:{creditcard}" if creditcard else None, device="cpu")
     except DatasetUnavailableError as exc:
         bench.add("quality", "fc-ae-fraud against PyOD and IsolationForest", None, 0.0, target=None, floor_name="-",
                   note=f"skipped: {exc.what}")

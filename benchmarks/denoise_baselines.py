@@ -42,8 +42,8 @@ import torch
 
 from aezoo.data import load_dataset
 from aezoo.metrics import psnr_from_mse, ssim
-from aezoo.train.steps import mask_pixels
-from aezoo.train.steps.denoising_baselines import (
+from aezoo.training.steps import mask_pixels
+from aezoo.training.steps.denoising_baselines import (
     apply_pca,
     apply_ridge,
     fit_ridge,

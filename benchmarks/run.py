@@ -1,6 +1,6 @@
 """`make bench`: every speed target of aezoo, measured side by side with its raw floor in one run.
 
-    python benchmarks/run.py [--quick] [--only scoring,tasks] [--score-gb 5] [--json F] [--docs F]
+    python benchmarks/run.py [--quick] [--only scoring,tasks] [--score-gb 5] [--creditcard CSV] [--json F] [--docs F]
 
 Each row times the aezoo path and the raw floor (what a careful user would write by hand with
 torch, safetensors and pandas) alternately, floor first, and keeps the median of each side:
@@ -94,8 +94,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and the smaller sizes (a smoke run)")
     parser.add_argument("--only", help=f"comma-separated groups among {', '.join(GROUPS)}")
     parser.add_argument("--score-gb", type=float, default=1.0, help="size of the big CSV of the memory rows")
+    parser.add_argument("--creditcard", type=Path, help="the real creditcard.csv, for the quality rows")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--docs", type=Path, help="also write the Markdown report (docs/benchmarks.md)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other groups' rows of the existing --json file (re-measure some groups only)")
     args = parser.parse_args(argv)
     groups = args.only.split(",") if args.only else list(GROUPS)
     unknown = set(groups) - set(GROUPS)
@@ -112,9 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         env = {**os.environ, "AEZOO_HOME": str(Path(scratch) / "home"), "HF_HUB_OFFLINE": "1",
                "AEZOO_MIRRORS": str(ROOT / "weights"), "OMP_NUM_THREADS": "1"}
         for group in groups:
-            getattr(cases, group)(bench, Path(scratch), env, score_gb=args.score_gb)
+            getattr(cases, group)(bench, Path(scratch), env, score_gb=args.score_gb, creditcard=args.creditcard)
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    result = {"machine": machine(), "command": command.strip(), "quick": args.quick, "rows": bench.rows}
+    result = {"machine": machine(), "commands": [command.strip()], "quick": args.quick, "rows": bench.rows}
+    if args.merge and args.json.is_file():
+        earlier = json.loads(args.json.read_text())
+        kept = [row for row in earlier["rows"] if row["group"] not in groups]
+        result["rows"] = sorted(kept + bench.rows, key=lambda row: GROUPS.index(row["group"]))
+        result["commands"] = earlier["commands"] + result["commands"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -9,7 +9,7 @@ in-memory random images for the same epochs and batches:
 - plain: a seeded permutation per epoch, slices of one tensor on the device, the family's loss
   written out by hand (DAE: masking noise + MSE; VAE: BCE + KL; GAN: a discriminator and a
   generator step), Adam; nothing else;
-- engine: ``aezoo.train.engine.fit`` with the family's step, as ``aezoo train`` runs it, state
+- engine: ``aezoo.training.engine.fit`` with the family's step, as ``aezoo train`` runs it, state
   saved after every epoch; the once-per-run work (references, the final evaluation on 64 held-out
   images, checkpoint, sample grid) is cancelled out by subtracting a 1-epoch run.
 Samples per second = images trained / wall seconds; the ratio is engine / plain (target >= 0.9).
@@ -34,8 +34,8 @@ from torch.utils.data import TensorDataset
 import aezoo
 from aezoo.api import build, import_object
 from aezoo.checkpoint import CheckpointConfig
-from aezoo.train.engine import fit
-from aezoo.train.steps.base import mask_pixels
+from aezoo.training.engine import fit
+from aezoo.training.steps.base import mask_pixels
 
 MODELS = {"fc-dae-mnist": 4096, "conv-vae-faces": 1024, "dcgan-faces": 1024}  # training images per epoch (CPU)
 

@@ -12,7 +12,7 @@ import aezoo
 from aezoo.data import load_dataset
 from aezoo.images import save_grid
 from aezoo.metrics import psnr_from_mse
-from aezoo.train.steps import mask_pixels
+from aezoo.training.steps import mask_pixels
 
 OUTPUT = Path("demo-output/denoised_digits.png")
 

@@ -212,7 +212,7 @@ def test_the_fuzzed_parsers_accept_what_aezoo_writes(tiny_checkpoint):
     assert Release.from_json(release).weights is not None
 
 
-# -- training state (aezoo/train/state.py): state.json, the `latest` pointer and state.safetensors ------------
+# -- training state (aezoo/training/state.py): state.json, the `latest` pointer and state.safetensors ------------
 
 state_docs = st.one_of(
     documents,
@@ -232,7 +232,7 @@ def test_training_state_raises_only_named_errors(tmp_path_factory, doc, pointer,
 
     from aezoo.checkpoint import save_tensors
     from aezoo.errors import TrainingError
-    from aezoo.train.state import LATEST, load_state, read_settings
+    from aezoo.training.state import LATEST, load_state, read_settings
 
     folder = tmp_path_factory.mktemp("state", numbered=True)
     state = folder / "epoch-0001"
@@ -264,7 +264,7 @@ def test_a_training_state_of_the_wrong_structure_is_a_training_error(tmp_path, d
 
     from aezoo.checkpoint import save_tensors
     from aezoo.errors import TrainingError
-    from aezoo.train.state import LATEST, load_state, read_settings
+    from aezoo.training.state import LATEST, load_state, read_settings
 
     (tmp_path / "epoch-0001").mkdir()
     (tmp_path / "epoch-0001" / "state.json").write_text(doc)
@@ -279,7 +279,7 @@ def test_a_training_state_of_the_wrong_structure_is_a_training_error(tmp_path, d
 
 def test_a_latest_pointer_outside_the_state_folder_is_never_followed(tmp_path):
     from aezoo.errors import TrainingError
-    from aezoo.train.state import LATEST, load_state, read_settings
+    from aezoo.training.state import LATEST, load_state, read_settings
 
     (tmp_path / "state").mkdir()
     (tmp_path / "state.json").write_text('{"__dict__": []}')  # what "../" would reach

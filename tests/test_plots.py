@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 import aezoo
-import aezoo.train
 from aezoo.cli import main
 from aezoo.plots import (NoHistoryError, plot_history, plot_image_rows, plot_run, plot_scores, read_history)
 
@@ -28,7 +27,7 @@ def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("plots") / "fraud-run"
     frame = synthetic_creditcard_frame(1_000, seed=4, fraud_rate=0.03)
     options = {**aezoo.info("fc-ae-fraud").recipe.options, "baselines": False}
-    aezoo.train.train("fc-ae-fraud", data=frame, epochs=2, output_dir=folder, options=options)
+    aezoo.train("fc-ae-fraud", data=frame, epochs=2, output_dir=folder, options=options)
     return folder
 
 
@@ -123,7 +122,7 @@ def test_denoising_card_image_shows_one_item_per_class(tmp_path):
     black to white, one class per column, whatever order the items come in."""
     from torch.utils.data import TensorDataset
 
-    from aezoo.train.steps.denoising import DenoisingStep
+    from aezoo.training.steps.denoising import DenoisingStep
 
     labels = torch.tensor([3, 3, 0, 7, 1, 9, 2, 4, 8, 5, 6, 6, 1] * 4)
     images = (labels.float() / 9).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()

@@ -73,8 +73,8 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
         raise click.BadParameter("must be a JSON object", param_hint="--config")
     if nproc > 1:
         return _launch(nproc)
-    from ..train import train
-    from ..train.distributed import rank_and_world, worker
+    from ..training import train
+    from ..training.distributed import rank_and_world, worker
 
     with worker(device) as rank_device:  # under torchrun: this rank's process group and device
         model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
@@ -101,8 +101,8 @@ def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_siz
     """
     if nproc > 1:
         return _launch(nproc)
-    from ..train import finetune
-    from ..train.distributed import rank_and_world, worker
+    from ..training import finetune
+    from ..training.distributed import rank_and_world, worker
 
     with worker(device) as rank_device:  # under torchrun: this rank's process group and device
         model = finetune(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
@@ -114,7 +114,7 @@ def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_siz
 
 def _launch(nproc: int) -> None:
     """Run this command again, without --nproc, on ``nproc`` processes under torchrun."""
-    from ..train.distributed import launch, under_torchrun
+    from ..training.distributed import launch, under_torchrun
 
     if under_torchrun():
         raise click.UsageError("--nproc launches torchrun, and this process already runs under it: leave --nproc out.")

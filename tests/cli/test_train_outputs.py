@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from aezoo.cli import main
-from aezoo.train.output import LOCK, RECORD
-from aezoo.train.state import load_state
+from aezoo.training.output import LOCK, RECORD
+from aezoo.training.state import load_state
 from tests.conftest import python_env
 
 

@@ -15,9 +15,9 @@ from torch.utils.data import TensorDataset
 
 from aezoo.checkpoint import CheckpointConfig, save_tensors
 from aezoo.spec import Recipe
-from aezoo.train.distributed import rank_and_world
-from aezoo.train.engine import fit
-from aezoo.train.steps.aae import AAEStep
+from aezoo.training.distributed import rank_and_world
+from aezoo.training.engine import fit
+from aezoo.training.steps.aae import AAEStep
 
 CONFIG = {"image_size": 16, "channels": 1, "latent_dim": 4, "widths": [8, 16], "disc_hidden": [16], "norm": "none"}
 
@@ -30,7 +30,7 @@ def start(rank: int) -> nn.Module:
 def run(output: Path, batch_size: int) -> nn.Module:
     model = start(rank_and_world()[0])
     data = torch.rand(40, 1, 16, 16, generator=torch.Generator().manual_seed(0))
-    recipe = Recipe("aezoo.train.steps.aae:AAEStep", "in-memory", epochs=2, batch_size=batch_size, lr=1e-3,
+    recipe = Recipe("aezoo.training.steps.aae:AAEStep", "in-memory", epochs=2, batch_size=batch_size, lr=1e-3,
                     options={"flip": True, "shift": 1})
     step = AAEStep(model, recipe, torch.device("cpu"))
     fit(step, TensorDataset(data[:32], torch.zeros(32)), TensorDataset(data[32:], torch.zeros(8)), recipe=recipe,

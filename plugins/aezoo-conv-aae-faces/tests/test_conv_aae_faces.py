@@ -15,9 +15,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import aezoo
 from aezoo.checkpoint import CheckpointConfig, save_checkpoint
-from aezoo.train import finetune, train
-from aezoo.train.engine import fit
-from aezoo.train.steps.aae import AAEStep, mmd_squared
+from aezoo.training import finetune, train
+from aezoo.training.engine import fit
+from aezoo.training.steps.aae import AAEStep, mmd_squared
 
 ROOT = Path(__file__).resolve().parents[3]
 NAME = "conv-aae-faces"

@@ -2,7 +2,7 @@
 ``optimize`` and draw their prior samples for the global batch, so two processes of batch 8 train
 what one process of batch 16 trains.
 
-Tolerance as in the core's tests/train/test_distributed.py: float32 sums in another order; measured
+Tolerance as in the core's tests/training/test_distributed.py: float32 sums in another order; measured
 here 2.8e-7 after 4 steps of three phases, against a weight change of 8.2e-3 from the start.
 """
 

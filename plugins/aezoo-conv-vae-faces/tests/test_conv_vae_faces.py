@@ -15,8 +15,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import aezoo
 from aezoo.checkpoint import CheckpointConfig, save_checkpoint
-from aezoo.train import finetune, train
-from aezoo.train.steps.vae import VAEStep
+from aezoo.training import finetune, train
+from aezoo.training.steps.vae import VAEStep
 
 ROOT = Path(__file__).resolve().parents[3]
 NAME = "conv-vae-faces"

@@ -15,7 +15,7 @@ from torch import nn
 
 import aezoo
 from aezoo.checkpoint import CheckpointConfig, save_checkpoint
-from aezoo.train.steps.gan import GANStep, mean_pairwise_distance
+from aezoo.training.steps.gan import GANStep, mean_pairwise_distance
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "weights" / "dcgan-faces"

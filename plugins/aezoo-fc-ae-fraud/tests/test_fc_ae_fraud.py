@@ -12,7 +12,6 @@ import torch
 from aezoo_fc_ae_fraud.plugin import FEATURES  # V1..V28, Amount: the model does not read Time
 
 import aezoo
-import aezoo.train
 from aezoo.data.creditcard import synthetic_creditcard_frame
 from aezoo.data.tabular import ColumnsError
 from aezoo.errors import DataMismatchError, UndefinedMetricError
@@ -143,7 +142,7 @@ def test_another_table_gets_its_own_config(tmp_path):
 
 def test_training_on_a_table_with_other_columns_is_a_clear_error(tmp_path):
     with pytest.raises(DataMismatchError, match=r"missing \['V1'"):  # before the first step, naming the columns
-        aezoo.train.train("fc-ae-fraud", data="breast-cancer", epochs=1, output_dir=tmp_path)
+        aezoo.train("fc-ae-fraud", data="breast-cancer", epochs=1, output_dir=tmp_path)
 
 
 def test_train_from_scratch_on_the_time_split_writes_a_card_with_the_baselines(tmp_path):
@@ -151,7 +150,7 @@ def test_train_from_scratch_on_the_time_split_writes_a_card_with_the_baselines(t
     baselines fitted on the same rows (PyOD's AutoEncoder left out here: it takes minutes)."""
     frame = synthetic_creditcard_frame(3_000, seed=5, fraud_rate=0.02).sample(frac=1.0, random_state=0)
     options = {**aezoo.info("fc-ae-fraud").recipe.options, "baselines": ["isolation_forest", "pca", "z_score"]}
-    model = aezoo.train.train("fc-ae-fraud", data=frame, epochs=1, output_dir=tmp_path / "scratch", options=options)
+    model = aezoo.train("fc-ae-fraud", data=frame, epochs=1, output_dir=tmp_path / "scratch", options=options)
     card = {m.name: m for m in model.aezoo.card.metrics}
     assert {"roc_auc", "average_precision", "precision", "recall", "flagged"} <= set(card)
     for name in ("isolation_forest", "pca", "z_score"):
@@ -166,7 +165,7 @@ def test_train_from_scratch_on_the_time_split_writes_a_card_with_the_baselines(t
     import dataclasses
 
     from aezoo.data.tabular import frame_splits
-    from aezoo.train.steps.anomaly import AnomalyStep
+    from aezoo.training.steps.anomaly import AnomalyStep
 
     splits = frame_splits(frame, features=FEATURES, label="Class")
     loaded = aezoo.load(tmp_path / "scratch", device="cpu")
@@ -178,7 +177,7 @@ def test_train_from_scratch_on_the_time_split_writes_a_card_with_the_baselines(t
 
 def test_baselines_match_scikit_learn_on_a_toy_table():
     """baseline_metrics fits on normal rows and ranks test rows; a clear outlier ranks first for all."""
-    from aezoo.train.steps.anomaly import baseline_metrics, pca_baseline
+    from aezoo.training.steps.anomaly import baseline_metrics, pca_baseline
 
     rng = np.random.default_rng(0)
     train = rng.normal(size=(400, 5))
@@ -213,7 +212,7 @@ def mirror(monkeypatch):
 
 def test_finetune_on_a_small_dataframe_with_labels(mirror, frame, tmp_path):
     base = aezoo.load("fc-ae-fraud", device="cpu")
-    tuned = aezoo.train.finetune("fc-ae-fraud", data=frame.iloc[:500], epochs=1, output_dir=tmp_path / "ft")
+    tuned = aezoo.finetune("fc-ae-fraud", data=frame.iloc[:500], epochs=1, output_dir=tmp_path / "ft")
     assert tuned.aezoo.path == tmp_path / "ft"
     card = tuned.aezoo.card
     assert "fine-tuned from fc-ae-fraud" in card.training_data
@@ -224,7 +223,7 @@ def test_finetune_on_a_small_dataframe_with_labels(mirror, frame, tmp_path):
 
 def test_finetune_on_an_unlabelled_array(mirror, frame, tmp_path):
     rows = frame.query("Class == 0")[list(FEATURES)].to_numpy()[:400]
-    tuned = aezoo.train.finetune("fc-ae-fraud", data=rows, epochs=1, output_dir=tmp_path / "ft")
+    tuned = aezoo.finetune("fc-ae-fraud", data=rows, epochs=1, output_dir=tmp_path / "ft")
     names = {m.name for m in tuned.aezoo.card.metrics}
     assert "roc_auc" not in names and {"flagged", "normal_error"} <= names  # no labels: no ranking metrics
     assert tuned.predict(rows).mean() < 0.2

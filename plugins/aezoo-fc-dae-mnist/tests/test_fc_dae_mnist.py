@@ -11,7 +11,7 @@ import torch
 import aezoo
 from aezoo.data import load_dataset
 from aezoo.metrics import psnr_from_mse
-from aezoo.train.steps import DenoisingStep, mask_pixels
+from aezoo.training.steps import DenoisingStep, mask_pixels
 
 ROOT = Path(__file__).resolve().parents[3]
 SERIES_RECIPE_PSNR = 19.47  # measured: the series' recipe as written (4,800 iterations), same split and noise
@@ -154,7 +154,7 @@ def test_fashion_weights_reproduce_the_card_on_the_real_test_split(fashion):
 
 
 def test_showcase_picks_the_first_item_of_each_class():
-    from aezoo.train.steps.denoising import showcase
+    from aezoo.training.steps.denoising import showcase
 
     labels = torch.tensor([3, 3, 1, 0, 1, 2, 0, 3])
     data = torch.utils.data.TensorDataset(torch.zeros(8, 1, 28, 28), labels)
@@ -169,7 +169,7 @@ def test_denoising_step_loss_option(loss):
     from aezoo.spec import Recipe
 
     model = aezoo.load(FASHION, pretrained=False, device="cpu")
-    recipe = Recipe("aezoo.train.steps:DenoisingStep", "fashion-mnist", 1, 4, 0.0, options={"loss": loss})
+    recipe = Recipe("aezoo.training.steps:DenoisingStep", "fashion-mnist", 1, 4, 0.0, options={"loss": loss})
     step = DenoisingStep(model, recipe, torch.device("cpu"))
     clean = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(5)

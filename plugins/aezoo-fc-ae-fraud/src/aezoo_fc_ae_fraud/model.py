@@ -4,7 +4,7 @@
     detector = aezoo.load("fc-ae-fraud")              # this module's TabularAE, with the shipped weights
     scores = detector.decision_function(frame)        # frame: Time, V1..V28, Amount (+ Class, ignored)
     flags = detector.predict(frame)                   # 1 where score > detector.threshold_
-    detector.fit(my_normal_rows)                      # or: aezoo.train.finetune("fc-ae-fraud", data=...)
+    detector.fit(my_normal_rows)                      # or: aezoo.finetune("fc-ae-fraud", data=...)
 
 As PyOD splits its AutoEncoderModel (the torch network) from the AutoEncoder detector, this module is
 the network with its fitted data and the PyOD-style calls that ``aezoo.load`` users, ``aezoo score``

@@ -30,7 +30,7 @@ CONFIG: dict[str, Any] = {
     "ignore": ["Time"],
 }
 RECIPE = Recipe(
-    step="aezoo.train.steps.anomaly:AnomalyStep",
+    step="aezoo.training.steps.anomaly:AnomalyStep",
     dataset="creditcard",
     epochs=8,
     batch_size=512,

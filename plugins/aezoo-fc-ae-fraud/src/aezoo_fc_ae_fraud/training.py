@@ -2,7 +2,7 @@
 
 Both detector APIs fit this way: the network's own PyOD-style ``TabularAE.fit`` and the scikit-learn
 facade ``FraudDetector.fit``. It runs the loop ``aezoo train`` runs, with the family step
-``aezoo.train.steps.anomaly:AnomalyStep`` (z-score statistics in ``prepare``, the threshold in
+``aezoo.training.steps.anomaly:AnomalyStep`` (z-score statistics in ``prepare``, the threshold in
 ``calibrate``), so a detector fitted in a notebook is the same as one trained from the shell.
 """
 
@@ -21,7 +21,7 @@ import torch
 from .plugin import NAME, RECIPE, preprocessing_for
 
 if TYPE_CHECKING:
-    from aezoo.train.engine import FitResult
+    from aezoo.training.engine import FitResult
 
     from .model import TabularAE
 
@@ -36,8 +36,8 @@ def fit_network(network: TabularAE, rows: torch.Tensor, labels: torch.Tensor | N
     removed. ``verbose`` shows the engine's progress."""
     from aezoo.checkpoint import CheckpointConfig
     from aezoo.data.tabular import TableDataset
-    from aezoo.train.engine import fit as run_engine
-    from aezoo.train.steps.anomaly import AnomalyStep
+    from aezoo.training.engine import fit as run_engine
+    from aezoo.training.steps.anomaly import AnomalyStep
 
     names = network.feature_names or tuple(f"x{i}" for i in range(network.n_features))
     given = labels if labels is not None else torch.zeros(len(rows), dtype=torch.long)

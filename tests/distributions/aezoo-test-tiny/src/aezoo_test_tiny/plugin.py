@@ -11,7 +11,7 @@ TINY = ModelSpec(
     config={"features": 16, "latent": 4},
     card=CardData(license="mit"),
     params=16 * 4 + 4 + 4 * 16 + 16,
-    recipe=Recipe(step="aezoo.train.steps.reconstruction:ReconstructionStep", dataset="digits", epochs=3,
+    recipe=Recipe(step="aezoo.training.steps.reconstruction:ReconstructionStep", dataset="digits", epochs=3,
                   batch_size=8, lr=1e-2, seed=0),
 )
 

@@ -1,4 +1,4 @@
-"""What generative models are measured against (aezoo.train.steps.generative): the nearest-training-image
+"""What generative models are measured against (aezoo.training.steps.generative): the nearest-training-image
 distances that reveal copies, the sample distances with their PPCA and real-image references, and the
 reconstruction baselines; and a sampler that memorises its training images, caught through GANStep."""
 
@@ -13,8 +13,8 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from aezoo.spec import Recipe
 from aezoo.swd import sliced_wasserstein
-from aezoo.train.steps.gan import GANStep
-from aezoo.train.steps.generative import GenerativeReferences, nearest_distances, stack_images
+from aezoo.training.steps.gan import GANStep
+from aezoo.training.steps.generative import GenerativeReferences, nearest_distances, stack_images
 
 SAMPLE_METRICS = {"swd", "nearest_train_distance", "min_nearest_train_distance", "heldout_nearest_train_distance"}
 
@@ -127,7 +127,7 @@ class Memoriser(nn.Module):
 
 def test_gan_step_reports_a_memorising_sampler():
     train, test = blobs(32, seed=1), blobs(8, seed=2)
-    recipe = Recipe("aezoo.train.steps.gan:GANStep", "in-memory", epochs=1, batch_size=8, lr=1e-3,
+    recipe = Recipe("aezoo.training.steps.gan:GANStep", "in-memory", epochs=1, batch_size=8, lr=1e-3,
                     options={"baselines": True, "eval_samples": 16})
     step = GANStep(Memoriser(train), recipe, torch.device("cpu"))
     step.fit_references(labelled(train))

@@ -18,9 +18,9 @@ from torch.utils.data import TensorDataset
 
 from aezoo.checkpoint import CheckpointConfig, save_tensors
 from aezoo.spec import Recipe
-from aezoo.train.distributed import rank_and_world
-from aezoo.train.engine import fit
-from aezoo.train.steps import own_randomness
+from aezoo.training.distributed import rank_and_world
+from aezoo.training.engine import fit
+from aezoo.training.steps import own_randomness
 
 DENOISER = {"image_size": 16, "channels": 1, "hidden": 16}
 DCGAN = {"image_size": 16, "channels": 1, "nz": 8, "ngf": 8, "ndf": 8}
@@ -43,15 +43,15 @@ def _model(case: str, rank: int) -> tuple[nn.Module, str, str, dict]:
     if case == "denoise":
         from aezoo_fc_dae_mnist.model import build
 
-        return build(**DENOISER), "aezoo.train.steps:DenoisingStep", "fc-dae-mnist", DENOISER
+        return build(**DENOISER), "aezoo.training.steps:DenoisingStep", "fc-dae-mnist", DENOISER
     if case == "vae":
         from aezoo_conv_vae_faces.model import build
 
-        return build(**VAE), "aezoo.train.steps.vae:VAEStep", "conv-vae-faces", VAE
+        return build(**VAE), "aezoo.training.steps.vae:VAEStep", "conv-vae-faces", VAE
     from aezoo_dcgan_faces.model import build
 
     model = build(**DCGAN)
-    return (_without_batchnorm(model) if case == "gan" else model), "aezoo.train.steps.gan:GANStep", "dcgan-faces", DCGAN
+    return (_without_batchnorm(model) if case == "gan" else model), "aezoo.training.steps.gan:GANStep", "dcgan-faces", DCGAN
 
 
 def run(case: str, output: Path, batch_size: int) -> nn.Module:

@@ -1,12 +1,12 @@
 """The base of the family steps: what one training step and one evaluation mean for a kind of autoencoder.
 
-The engine (``aezoo.train.engine``) owns the loop, checkpoints, seeding and progress; a step
+The engine (``aezoo.training.engine``) owns the loop, checkpoints, seeding and progress; a step
 owns its optimizers, its losses and its metrics. A recipe names its step by import string, so
 third-party families plug in the same way.
 
 Steps see their plain model, also under torchrun: every optimizer step goes through
 ``optimize(loss, name)``, which averages that optimizer's gradients over the processes
-(``aezoo.train.distributed``). Per-sample random numbers a step draws (latents, masking noise,
+(``aezoo.training.distributed``). Per-sample random numbers a step draws (latents, masking noise,
 augmentation) come from ``batch_draw``: drawn for the global batch from the CPU generator every
 rank shares, and this rank's rows taken, so N processes draw what one process with the global
 batch draws. A model that draws inside its own forward (a VAE's reparameterisation, dropout) runs
@@ -104,7 +104,7 @@ class TrainingStep:
 def batch_draw(draw: Callable[[int], torch.Tensor], n: int) -> torch.Tensor:
     """Random numbers for this rank's ``n`` samples: ``draw(count)`` (a CPU draw whose first dimension
     is ``count``) for the global batch of ``n * world`` samples, and this rank's rows ``[rank::world]``,
-    the samples it holds (``aezoo.train.distributed.shard``). Every rank draws the same numbers from
+    the samples it holds (``aezoo.training.distributed.shard``). Every rank draws the same numbers from
     the generator they share, so the CPU generator stays in step everywhere and N processes see the
     draws of one. One process: ``draw(n)``."""
     rank, world = rank_and_world()

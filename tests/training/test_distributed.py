@@ -25,8 +25,8 @@ from torch.utils.data.distributed import DistributedSampler
 
 import aezoo
 from aezoo.cli import main
-from aezoo.train.distributed import shard
-from aezoo.train.state import load_state, read_settings
+from aezoo.training.distributed import shard
+from aezoo.training.state import load_state, read_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 import ddp_run  # noqa: E402 - the runs both sides train, beside this file

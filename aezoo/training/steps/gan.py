@@ -17,7 +17,7 @@ Without an Inception network FID cannot be measured here (see ``aezoo.fid`` for 
 user-supplied weights file); ``evaluate`` reports what can be measured honestly instead: how well
 the discriminator tells held-out real images from generated ones, how diverse the samples are,
 and how close they sit to the training images (memorisation), each next to the same statistic of
-the held-out real images for reference; and, through ``aezoo.train.steps.generative``, the sliced
+the held-out real images for reference; and, through ``aezoo.training.steps.generative``, the sliced
 Wasserstein distance of the samples to the held-out images, beside probabilistic PCA's samples and
 real training images when ``options["baselines"]`` is on.
 """

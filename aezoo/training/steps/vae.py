@@ -11,7 +11,7 @@ Recipe options: ``beta`` (KL weight, default 1), ``kl_warmup`` (the fraction of 
 over which the KL weight rises linearly to beta, default 0: none; a fraction, so it scales with
 ``--epochs``), ``flip`` and ``shift``
 (augmentation), ``baselines`` (PCA / probabilistic PCA at the latent size, see
-``aezoo.train.steps.generative``), plus the base step's ``schedule`` and ``betas``.
+``aezoo.training.steps.generative``), plus the base step's ``schedule`` and ``betas``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ progress bar, per-epoch evaluation, atomic resumable state, the non-finite-loss 
 final Hub-shaped checkpoint folder.
 
 Under ``torchrun`` (torch.distributed initialised by the caller, or by ``aezoo train``) the same
-loop runs data-parallel (``aezoo.train.distributed``): every rank starts from rank 0's parameters
+loop runs data-parallel (``aezoo.training.distributed``): every rank starts from rank 0's parameters
 and buffers, takes the interleaved shard ``order[rank::world]`` of the permutation one process
 would use, and averages each optimizer's gradients in ``TrainingStep.optimize``; steps see their
 plain model. N processes with batch b thus see, at every step, the samples one process with batch

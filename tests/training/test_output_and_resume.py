@@ -11,8 +11,8 @@ import torch
 
 import aezoo
 from aezoo.errors import OutputExistsError, ResumeMismatchError, TrainingError
-from aezoo.train.engine import STATE_DIR
-from aezoo.train.state import LATEST, load_state, save_state
+from aezoo.training.engine import STATE_DIR
+from aezoo.training.state import LATEST, load_state, save_state
 
 DATA = torch.randn(40, 16, generator=torch.Generator().manual_seed(0))
 

@@ -13,9 +13,9 @@ from torch.utils.data import TensorDataset
 import aezoo
 from aezoo.checkpoint import CheckpointConfig
 from aezoo.errors import NonFiniteLossError, TrainingError
-from aezoo.train.engine import STATE_DIR, TIMING_COLUMNS, fit
-from aezoo.train.state import load_state
-from aezoo.train.steps.reconstruction import ReconstructionStep
+from aezoo.training.engine import STATE_DIR, TIMING_COLUMNS, fit
+from aezoo.training.state import load_state
+from aezoo.training.steps.reconstruction import ReconstructionStep
 
 EPOCHS = 3
 
@@ -135,9 +135,9 @@ def test_a_finished_run_asked_for_no_more_epochs_says_so(tiny_registry, tmp_path
 def test_aezoo_train_is_one_call_and_still_a_package(tiny_registry, tmp_path):
     data = torch.randn(40, 16, generator=torch.Generator().manual_seed(0))
     model = aezoo.train("tiny-ae", data=data, epochs=1, output_dir=tmp_path / "a", progress=False)
-    again = aezoo.train.train("tiny-ae", data=data, epochs=1, output_dir=tmp_path / "b", progress=False)
+    again = aezoo.train("tiny-ae", data=data, epochs=1, output_dir=tmp_path / "b", progress=False)
     _assert_same(dict(model.state_dict()), dict(again.state_dict()))  # the recipe's seed fixes the start too
-    assert model.aezoo.path == tmp_path / "a" and aezoo.train.finetune is aezoo.finetune
+    assert model.aezoo.path == tmp_path / "a" and aezoo.training.finetune is aezoo.finetune
 
 
 def test_every_epoch_is_logged_to_metrics_csv(tiny_registry, tmp_path):

@@ -22,7 +22,7 @@ Recipe options:
   which turns the model into a plain autoencoder with an idle discriminator);
   ``flip``, ``shift``: augmentation (random horizontal flips, shifts up to ``shift`` pixels);
   ``schedule``: "constant" or "cosine", applied to all three learning rates;
-  ``baselines``: also measure PCA / probabilistic PCA at the latent size (``aezoo.train.steps.generative``).
+  ``baselines``: also measure PCA / probabilistic PCA at the latent size (``aezoo.training.steps.generative``).
 """
 
 from __future__ import annotations

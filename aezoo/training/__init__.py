@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import sys
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,13 +250,3 @@ def _measured_card(
         )
     return dataclasses.replace(spec.card, metrics=measured, training_data=training)
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``aezoo.train`` be both this package (``aezoo.train.engine``, ``aezoo.train.train``)
-    and the one-call function (``aezoo.train("fc-dae-mnist")``), instead of one shadowing the other."""
-
-    def __call__(self, name: str, **kwargs: Any) -> torch.nn.Module:
-        return train(name, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -10,8 +10,8 @@ from torch.utils.data import DataLoader, TensorDataset
 import aezoo
 from aezoo.api import build
 from aezoo.metrics import psnr_from_mse
-from aezoo.train.steps import DenoisingStep, mask_pixels
-from aezoo.train.steps.denoising_baselines import DenoisingBaselines
+from aezoo.training.steps import DenoisingStep, mask_pixels
+from aezoo.training.steps.denoising_baselines import DenoisingBaselines
 
 SETTINGS = {"ridge_alpha": 10.0, "pca_components": 8, "knn_neighbours": 5}
 
