@@ -1,4 +1,4 @@
-"""Reading and writing image grids (PIL), for demos, cards and the CLI."""
+"""Writing images and image grids (PIL), for demos, cards and the CLI; reading is ``aezoo.data.images.read_images``."""
 
 from __future__ import annotations
 
@@ -41,22 +41,3 @@ def save_image(image: torch.Tensor, path: Path) -> Path:
     Image.fromarray(array.numpy()).save(path)
     return path
 
-
-def read_images(paths: list[Path] | tuple[Path, ...], *, image_size: int | None, channels: int) -> torch.Tensor:
-    """Read image files as one (N, C, H, W) float batch in [0, 1], resized to ``image_size``."""
-    import torch
-
-    from .data.faces import fit_images
-    from .data.images import decode_image
-
-    tensors = []
-    for path in paths:
-        # 16-bit gray is scaled by 65535, unsupported modes and decompression bombs are refused by
-        # name (ImageReadError); fit_images converts gray and colour to the model's channels.
-        tensor = torch.from_numpy(decode_image(path))
-        tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
-        size = image_size or tensor.shape[-1]
-        tensors.append(fit_images(tensor.unsqueeze(0), size, channels)[0])
-    if not tensors:
-        return torch.empty((0, channels, image_size or 0, image_size or 0))
-    return torch.stack(tensors)

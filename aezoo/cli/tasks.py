@@ -192,7 +192,8 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
     Example:
       aezoo denoise fc-dae-mnist noisy/*.png -o clean/
     """
-    from ..images import read_images, save_image
+    from ..data.images import read_images
+    from ..images import save_image
 
     if output.exists() and not output.is_dir():
         raise OutputExistsError(f"The output folder {output} is a file.", "Name a folder for the outputs (-o).")
@@ -212,7 +213,7 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
     _check_outputs(targets, images, overwrite)
     model = _load_for(name, "denoise", device, hub)
     prep = model.aezoo.preprocessing
-    batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1))
+    batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1), as_float=True)
     written = []
     for (target, source), restored in zip(targets.items(), model.denoise(batch).cpu(), strict=True):
         path = _write(target, lambda tmp, image=restored: save_image(image, tmp), overwrite=overwrite)

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import Splits, require
+from .split import held_out_mask, split_text
 
 if TYPE_CHECKING:
     import torch
 
 LFW_FACES = 100  # skimage.data.lfw_subset(): the first 100 of its 200 patches are faces
-TEST_EVERY = 5  # index % 5 == 4 is held out, as for every aezoo data set without an official split
 
 
 def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
@@ -37,18 +37,18 @@ def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Te
 
 
 def split_by_index(images: torch.Tensor, name: str, description: str, labels: torch.Tensor | None = None) -> Splits:
-    """Hold out index % 5 == 4 (a fifth), deterministically."""
+    """Hold out index % 5 == 4 (a fifth), deterministically (``aezoo.data.split``)."""
     import torch
     from torch.utils.data import TensorDataset
 
     labels = torch.zeros(len(images), dtype=torch.long) if labels is None else labels
-    test = torch.arange(len(images)) % TEST_EVERY == TEST_EVERY - 1
+    test = held_out_mask(len(images))
     return Splits(
         train=TensorDataset(images[~test], labels[~test]),
         test=TensorDataset(images[test], labels[test]),
         name=name,
         description=description,
-        split=f"train: {int((~test).sum())} images (index % 5 != 4); test: {int(test.sum())} images (index % 5 == 4)",
+        split=split_text(f"{int((~test).sum())} images", f"{int(test.sum())} images"),
     )
 
 

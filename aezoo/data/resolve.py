@@ -19,9 +19,7 @@ from ..errors import DataMismatchError, DatasetUnavailableError, NotEnoughDataEr
 from ..registry import get_registry
 from ..spec import ModelSpec
 from . import Splits, dataset_spec
-
-TEST_EVERY = 5
-
+from .split import TEST_EVERY, held_out_mask, split_indices, split_text
 
 def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | None = None) -> Splits:
     """``data`` as ``Splits`` for ``spec``'s model, checked before any step runs: both splits hold
@@ -121,10 +119,9 @@ def split_in_memory(data: Any, *, name: str) -> Splits:
     from torch.utils.data import Dataset, Subset, TensorDataset
 
     if isinstance(data, Dataset):
-        index = range(len(data))  # type: ignore[arg-type]
-        train = Subset(data, [i for i in index if i % TEST_EVERY != TEST_EVERY - 1])
-        test = Subset(data, [i for i in index if i % TEST_EVERY == TEST_EVERY - 1])
-        return Splits(train, test, name, f"a {type(data).__name__} of {len(index)} items", _split_text(len(index)))
+        train_index, test_index = split_indices(len(data))  # type: ignore[arg-type]
+        return Splits(Subset(data, train_index), Subset(data, test_index), name,
+                      f"a {type(data).__name__} of {len(data)} items", _split_text(len(train_index), len(test_index)))
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
         data = data.to_numpy(dtype="float32", copy=True)
     try:
@@ -137,13 +134,12 @@ def split_in_memory(data: Any, *, name: str) -> Splits:
     if tensor.dim() == 3:  # (N, H, W) grayscale images
         tensor = tensor.unsqueeze(1)
     labels = torch.zeros(len(tensor), dtype=torch.long)
-    test = torch.arange(len(tensor)) % TEST_EVERY == TEST_EVERY - 1
+    test = held_out_mask(len(tensor))
     return Splits(
         TensorDataset(tensor[~test], labels[~test]), TensorDataset(tensor[test], labels[test]), name,
-        f"{len(tensor)} items shaped {tuple(tensor.shape[1:])}", _split_text(len(tensor)),
+        f"{len(tensor)} items shaped {tuple(tensor.shape[1:])}", _split_text(int((~test).sum()), int(test.sum())),
     )
 
 
-def _split_text(n: int) -> str:
-    held = len(range(TEST_EVERY - 1, n, TEST_EVERY))
-    return f"train: {n - held} items (index % 5 != 4); test: {held} items (index % 5 == 4)"
+def _split_text(train: int, test: int) -> str:
+    return split_text(f"{train} items", f"{test} items")

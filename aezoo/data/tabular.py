@@ -18,12 +18,10 @@ from torch.utils.data import Dataset
 
 from ..errors import DatasetUnavailableError
 from . import Splits, require
+from .split import held_out_mask, split_text
 
 if TYPE_CHECKING:
     import numpy as np
-
-TEST_EVERY = 5
-
 
 class TableDataset(Dataset):
     """A map-style torch Dataset of table rows: yields ``(features float32 (F,), label int64)``.
@@ -78,7 +76,7 @@ def table_splits(x: Any, y: Any | None, *, features: Sequence[str], name: str, d
     y = torch.zeros(len(x), dtype=torch.long) if y is None else tensor(y, torch.long)
     if x.dim() != 2 or len(features) != x.shape[1] or len(y) != len(x):
         raise ValueError(f"{name}: {tuple(x.shape)} features, {len(features)} names and {len(y)} labels do not agree.")
-    test = torch.arange(len(x)) % TEST_EVERY == TEST_EVERY - 1
+    test = held_out_mask(len(x))
     train_set = TableDataset(x[~test], y[~test], features, label if labelled else None, labelled)
     test_set = TableDataset(x[test], y[test], features, label if labelled else None, labelled)
 
@@ -87,7 +85,7 @@ def table_splits(x: Any, y: Any | None, *, features: Sequence[str], name: str, d
 
     return Splits(
         train=train_set, test=test_set, name=name, description=description,
-        split=f"train: {count(y[~test])} (index % 5 != 4); test: {count(y[test])} (index % 5 == 4)",
+        split=split_text(count(y[~test]), count(y[test])),
         meta={"features": list(features), "label": label if labelled else None},
     )
 

@@ -242,13 +242,12 @@ def _gray16(path: Path, mean: float = 0.49) -> Path:
 
 def test_a_16_bit_png_is_scaled_by_65535_not_saturated(tmp_path):
     from aezoo.data.images import decode_image, read_images
-    from aezoo.images import read_images as read_for_a_model
 
     path = _gray16(tmp_path / "deep.png")
     assert Image.open(path).mode.startswith("I;16")
     pixels = decode_image(path)
     assert abs(float(pixels.mean()) - 0.49) < 0.02 and pixels.max() <= 1.0
-    for batch in (read_for_a_model([path], image_size=20, channels=1), read_images([path], 20, 1).float() / 255):
+    for batch in (read_images([path], 20, 1, as_float=True), read_images([path], 20, 1).float() / 255):
         assert batch.shape == (1, 1, 20, 20) and abs(float(batch.mean()) - 0.49) < 0.02
 
 
@@ -281,11 +280,34 @@ def test_an_image_over_the_decompression_bomb_limit_is_a_named_error(tmp_path, m
     limit and twice it Pillow only warns, beyond it raises; aezoo refuses both, naming the file."""
     from aezoo.data.images import read_images
     from aezoo.errors import ImageReadError
-    from aezoo.images import read_images as read_for_a_model
 
     path = solid(tmp_path / "bomb.png", 0, size=(side, side), mode="L")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    for read in (lambda: read_images([path], 8, 1), lambda: read_for_a_model([path], image_size=8, channels=1)):
+    for read in (lambda: read_images([path], 8, 1), lambda: read_images([path], 8, 1, as_float=True)):
         with pytest.raises(ImageReadError, match="bomb.png.*decompression-bomb limit of 1000 pixels") as caught:
             read()
         assert isinstance(caught.value, DatasetUnavailableError) and "MAX_IMAGE_PIXELS" in caught.value.hint
+
+
+def test_one_reader_gives_a_model_exact_floats_and_a_data_set_bytes(tmp_path):
+    """The CLI's model input (as_float) and a data set's pixels come from one decode: the bytes are
+    the floats rounded to 8 bits, and a 16-bit image keeps its precision as floats."""
+    from aezoo.data.images import read_images
+
+    path = _gray16(tmp_path / "deep.png")
+    floats, pixels = read_images([path], 20, 1, as_float=True), read_images([path], 20, 1)
+    assert floats.dtype == torch.float32 and pixels.dtype == torch.uint8
+    assert torch.equal(floats.mul(255).round().to(torch.uint8), pixels)
+    assert not torch.equal(floats, pixels.float() / 255)  # 16-bit levels are not rounded away
+    empty = read_images([], 20, 3, as_float=True)
+    assert empty.shape == (0, 3, 20, 20) and empty.dtype == torch.float32
+
+
+def test_images_keep_their_own_size_without_an_image_size_and_must_share_it(tmp_path):
+    from aezoo.data.images import read_images
+    from aezoo.errors import ImageReadError
+
+    a, b = solid(tmp_path / "a.png", 10, size=(12, 12), mode="L"), solid(tmp_path / "b.png", 200, size=(12, 12))
+    assert read_images([a, b], None, 1).shape == (2, 1, 12, 12)
+    with pytest.raises(ImageReadError, match=r"c\.png \(\(16, 16\) pixels, the first image \(12, 12\)\)"):
+        read_images([a, solid(tmp_path / "c.png", 0, size=(16, 16), mode="L")], None, 1)
