@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
                "AEZOO_MIRRORS": str(ROOT / "weights"), "OMP_NUM_THREADS": "1"}
         for group in groups:
             getattr(cases, group)(bench, Path(scratch), env, score_gb=args.score_gb, creditcard=args.creditcard)
-    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    if args.creditcard:  # the command goes into the docs: the file's name, not where it lies on this machine
+        given = [args.creditcard.name if a == str(args.creditcard) else a for a in given]
+    command = "python benchmarks/run.py " + " ".join(given)
     result = {"machine": machine(), "commands": [command.strip()], "quick": args.quick, "rows": bench.rows}
     if args.merge and args.json.is_file():
         earlier = json.loads(args.json.read_text())

@@ -131,7 +131,8 @@ def _arguments(ctx: click.Context) -> list[str]:
         if isinstance(param, click.Argument):
             args.append(str(value))
         elif isinstance(param, click.Option) and param.is_flag:
-            args.append(max(param.opts, key=len))
+            if value:  # an unset flag's default is click's UNSET sentinel, not False: pass only flags given
+                args.append(max(param.opts, key=len))
         elif isinstance(param, click.Option):
             args += [max(param.opts, key=len), str(value)]
     return args

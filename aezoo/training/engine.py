@@ -232,109 +232,145 @@ def fit(
     epochs = recipe.epochs if epochs is None else epochs
     eval_every = max(1, int(recipe.options.get("eval_every", 1)))
     rank, world = rank_and_world()
-    model, device = step.model, step.device
-    settings = run_settings(recipe, checkpoint)
     claim = nullcontext(run_folder) if run_folder is not None else RunFolder(output_dir, overwrite=overwrite,
                                                                              enabled=rank == 0)
-    with claim as folder, _global_state(device):
-        result = FitResult(metrics={}, parts=[{"epochs": [0, 0], "settings": settings}], processes=world)
-        start_epoch = 0
-        state_dir = output_dir / STATE_DIR
-        state = load_state(state_dir) if resume else None
-        if state is not None:
-            changed = check_resume(state.get("run"), settings, force=force_resume, output_dir=output_dir)
-            _check_state_fits(step, state, state_dir)
-            done = _progress_of(state, state_dir)
-            if done >= epochs:
-                raise TrainingError(
-                    f"Nothing to train: {output_dir} already has {done} of {epochs} epochs.",
-                    "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
-                )
-        seed_everything(recipe.seed)
-        step.prepare(train_data)  # before a resume restores the state, which then wins
-        if state is not None:
-            start_epoch = _restore(step, state, result, state_dir)
-            saved_parts = (state.get("run") or {}).get("parts")
-            if isinstance(saved_parts, list) and saved_parts:
-                result.parts = [dict(p) for p in saved_parts]
-                if changed:
-                    result.parts.append({"epochs": [start_epoch, start_epoch], "settings": settings})
-            else:  # a state from before settings were recorded: credit the run to today's settings
-                result.parts[0]["epochs"] = [0, start_epoch]
+    with claim as folder, _global_state(step.device):
+        result, start_epoch = _start(step, train_data, recipe=recipe, checkpoint=checkpoint, output_dir=output_dir,
+                                     epochs=epochs, resume=resume, force_resume=force_resume, world=world)
         if progress is None:
             progress = sys.stderr.isatty() and rank == 0
         agree(start_epoch, "the epoch to start from (the training state each found in the output folder)",
               "Runs on several machines need the output folder on a filesystem every machine sees.")
-        broadcast_module(model)  # every rank starts from rank 0's weights and buffers
-        train_tensors, test_tensors = in_memory(train_data, device), in_memory(test_data, device)
-
-        model.train()
-        references_fitted = False
-        started, seconds_before, samples_before = time.perf_counter(), result.seconds, result.samples
-        steps_before = result.steps
+        broadcast_module(step.model)  # every rank starts from rank 0's weights and buffers
+        loop = _EpochLoop(step, train_data, test_data, recipe, result, output_dir / STATE_DIR, progress=progress)
         for epoch in range(start_epoch, epochs):
-            loader = _loader(train_data, train_tensors, recipe.batch_size, recipe.seed, epoch, rank, world,
-                             shuffle=True)
-            bar = _progress(loader, epoch, epochs, progress)
-            step.start_epoch(epoch, epochs)
-            pending: list[dict[str, torch.Tensor]] = []
-            loss_sums: list[torch.Tensor] = []  # per finiteness check: each loss summed over its steps
-            epoch_started, epoch_steps, epoch_samples = time.perf_counter(), result.steps, result.samples
-            names: list[str] = []
-            try:
-                for batch in bar:
-                    pending.append(step.train_batch(batch))
-                    result.steps += 1
-                    result.samples += _batch_len(batch) * world
-                    if len(pending) >= CHECK_EVERY:
-                        loss_sums.append(_check_finite(pending, result.steps, epoch, state_dir).sum(0))
-                        names = list(pending[-1])
-                        if progress:
-                            rate = (result.samples - samples_before) / max(time.perf_counter() - started, 1e-9)
-                            shown = {k: f"{float(v):.4g}" for k, v in pending[-1].items()}
-                            bar.set_postfix(shown | {"samples/s": f"{rate:.0f}"})
-                        pending.clear()
-            except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-                if result.steps != steps_before or isinstance(exc, AezooError):
-                    raise
-                raise TrainingError(  # nothing was trained or written: the model and the data do not fit
-                    f"The first training step failed: the model cannot take this data ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''}).",
-                    "Check the config (--config, 'aezoo info NAME') against the data's shape, and that the batch "
-                    "fits the device.",
-                ) from exc
-            epoch_samples_per_s = (result.samples - epoch_samples) / max(time.perf_counter() - epoch_started, 1e-9)
-            if pending:
-                loss_sums.append(_check_finite(pending, result.steps, epoch, state_dir).sum(0))
-                names = list(pending[-1])
-            step.calibrate(train_data)
-            steps_done = result.steps - epoch_steps
-            means = (torch.stack(loss_sums).sum(0) / steps_done).tolist() if loss_sums else []
-            row = {"epoch": epoch + 1, "step": result.steps, "lr": _learning_rate(step),
-                   **{f"train_{name}": value for name, value in zip(names, means, strict=True)}}
             last = epoch + 1 == epochs
+            row = loop.train(epoch, epochs)
             if last or (epoch + 1) % eval_every == 0:
-                if not references_fitted:
-                    step.fit_references(train_data)
-                    references_fitted = True
-                metrics = step.evaluate(_loader(test_data, test_tensors, EVAL_BATCH, recipe.seed, epoch, 0, 1,
-                                                shuffle=False))
-                row |= metrics
-                result.metrics = metrics
-            result.epochs = epoch + 1
-            result.parts[-1]["epochs"][1] = epoch + 1
-            result.seconds = seconds_before + time.perf_counter() - started
-            row |= {"seconds": result.seconds, "samples_per_s": epoch_samples_per_s}
-            result.history.append(row)
+                row |= loop.evaluate(epoch)
+            loop.finish(epoch, epochs, row)
             if rank == 0:  # one line per epoch that stays (the progress bar clears itself)
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "step", "seconds"))
                 print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
-                save_state(state_dir, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
+                save_state(output_dir / STATE_DIR, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
                 folder.write(METRICS_CSV, _csv(result.history))
         if rank == 0:
             _write_outputs(folder, step, checkpoint, test_data, result, card)
         barrier()  # the checkpoint exists for every rank once fit returns
     return result
+
+
+def _start(step: TrainingStep, train_data: Dataset, *, recipe: Recipe, checkpoint: CheckpointConfig,
+           output_dir: Path, epochs: int, resume: bool, force_resume: bool, world: int) -> tuple[FitResult, int]:
+    """Every check before the first step, then a fresh or resumed start: (the result so far, the
+    first epoch to train). A resume must have been made with the same settings unless
+    ``force_resume`` (the result's ``parts`` then records both), and must leave epochs to train."""
+    settings = run_settings(recipe, checkpoint)
+    result = FitResult(metrics={}, parts=[{"epochs": [0, 0], "settings": settings}], processes=world)
+    state_dir = output_dir / STATE_DIR
+    state = load_state(state_dir) if resume else None
+    if state is not None:
+        changed = check_resume(state.get("run"), settings, force=force_resume, output_dir=output_dir)
+        _check_state_fits(step, state, state_dir)
+        done = _progress_of(state, state_dir)
+        if done >= epochs:
+            raise TrainingError(
+                f"Nothing to train: {output_dir} already has {done} of {epochs} epochs.",
+                "Ask for more epochs, pass resume=False (--no-resume) to start over, or use another output folder.",
+            )
+    seed_everything(recipe.seed)
+    step.prepare(train_data)  # before a resume restores the state, which then wins
+    if state is None:
+        return result, 0
+    start_epoch = _restore(step, state, result, state_dir)
+    saved_parts = (state.get("run") or {}).get("parts")
+    if isinstance(saved_parts, list) and saved_parts:
+        result.parts = [dict(p) for p in saved_parts]
+        if changed:
+            result.parts.append({"epochs": [start_epoch, start_epoch], "settings": settings})
+    else:  # a state from before settings were recorded: credit the run to today's settings
+        result.parts[0]["epochs"] = [0, start_epoch]
+    return result, start_epoch
+
+
+class _EpochLoop:
+    """One epoch at a time: train (batches, bulk finiteness checks, progress), evaluate, and account
+    for it in the result. Holds what lasts across epochs: the data on the device and the clocks."""
+
+    def __init__(self, step: TrainingStep, train_data: Dataset, test_data: Dataset, recipe: Recipe,
+                 result: FitResult, state_dir: Path, *, progress: bool) -> None:
+        self.step, self.recipe, self.result, self.state_dir, self.progress = step, recipe, result, state_dir, progress
+        self.train_data, self.test_data = train_data, test_data
+        self.rank, self.world = rank_and_world()
+        self.train_tensors = in_memory(train_data, step.device)
+        self.test_tensors = in_memory(test_data, step.device)
+        self.references_fitted = False
+        self.started = time.perf_counter()
+        self.seconds_before, self.samples_before, self.steps_before = result.seconds, result.samples, result.steps
+        step.model.train()
+
+    def train(self, epoch: int, epochs: int) -> dict[str, float]:
+        """One pass over this rank's shard; returns the epoch's row: epoch, step, lr, mean training losses."""
+        step, result = self.step, self.result
+        loader = _loader(self.train_data, self.train_tensors, self.recipe.batch_size, self.recipe.seed, epoch,
+                         self.rank, self.world, shuffle=True)
+        bar = _progress(loader, epoch, epochs, self.progress)
+        step.start_epoch(epoch, epochs)
+        pending: list[dict[str, torch.Tensor]] = []
+        loss_sums: list[torch.Tensor] = []  # per finiteness check: each loss summed over its steps
+        names: list[str] = []
+        self.epoch_started, epoch_steps, epoch_samples = time.perf_counter(), result.steps, result.samples
+        try:
+            for batch in bar:
+                pending.append(step.train_batch(batch))
+                result.steps += 1
+                result.samples += _batch_len(batch) * self.world
+                if len(pending) >= CHECK_EVERY:
+                    loss_sums.append(_check_finite(pending, result.steps, epoch, self.state_dir).sum(0))
+                    names = list(pending[-1])
+                    if self.progress:
+                        self._show(bar, pending[-1])
+                    pending.clear()
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            if result.steps != self.steps_before or isinstance(exc, AezooError):
+                raise
+            raise TrainingError(  # nothing was trained or written: the model and the data do not fit
+                f"The first training step failed: the model cannot take this data ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}).",
+                "Check the config (--config, 'aezoo info NAME') against the data's shape, and that the batch "
+                "fits the device.",
+            ) from exc
+        self.samples_per_s = (result.samples - epoch_samples) / max(time.perf_counter() - self.epoch_started, 1e-9)
+        if pending:
+            loss_sums.append(_check_finite(pending, result.steps, epoch, self.state_dir).sum(0))
+            names = list(pending[-1])
+        step.calibrate(self.train_data)
+        means = (torch.stack(loss_sums).sum(0) / (result.steps - epoch_steps)).tolist() if loss_sums else []
+        return {"epoch": epoch + 1, "step": result.steps, "lr": _learning_rate(step),
+                **{f"train_{name}": value for name, value in zip(names, means, strict=True)}}
+
+    def _show(self, bar: Any, losses: dict[str, torch.Tensor]) -> None:
+        rate = (self.result.samples - self.samples_before) / max(time.perf_counter() - self.started, 1e-9)
+        bar.set_postfix({k: f"{float(v):.4g}" for k, v in losses.items()} | {"samples/s": f"{rate:.0f}"})
+
+    def evaluate(self, epoch: int) -> dict[str, float]:
+        """The held-out metrics (the references are fitted before the first evaluation)."""
+        if not self.references_fitted:
+            self.step.fit_references(self.train_data)
+            self.references_fitted = True
+        metrics = self.step.evaluate(_loader(self.test_data, self.test_tensors, EVAL_BATCH, self.recipe.seed, epoch,
+                                             0, 1, shuffle=False))
+        self.result.metrics = metrics
+        return metrics
+
+    def finish(self, epoch: int, epochs: int, row: dict[str, float]) -> None:
+        """Account for the epoch: counters, the run's settings parts, timing, and its history row."""
+        result = self.result
+        result.epochs = epoch + 1
+        result.parts[-1]["epochs"][1] = epoch + 1
+        result.seconds = self.seconds_before + time.perf_counter() - self.started
+        row |= {"seconds": result.seconds, "samples_per_s": self.samples_per_s}
+        result.history.append(row)
 
 
 def _write_outputs(folder: RunFolder, step: TrainingStep, checkpoint: CheckpointConfig, test_data: Any,

@@ -329,3 +329,14 @@ def test_device_is_a_checked_choice(value, ok):
         assert "must end in .png" in result.output
     else:
         assert result.exit_code == 2 and "is not a device" in result.output
+
+
+def test_nproc_relaunches_the_command_with_exactly_the_options_given():
+    """--nproc runs the same command under torchrun: every option given, flags only when given, no --nproc."""
+    from aezoo.cli.training import _arguments, train_command
+
+    ctx = train_command.make_context("train", ["tiny-ae", "--epochs", "2", "--overwrite", "--nproc", "2"])
+    args = _arguments(ctx)
+    assert args[:2] == ["train", "tiny-ae"] and "--nproc" not in args
+    assert args[2:] == ["--epochs", "2", "--overwrite"]
+    assert "--json" not in args and "--no-resume" not in args and "--force-resume" not in args
