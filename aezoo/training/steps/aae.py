@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from .base import TrainingStep, augment, batch_draw, images_of
+from .contracts import AAEModel
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ EVAL_SEED = 0
 
 class AAEStep(TrainingStep):
     """Reconstruction, discriminator and regularisation phases of an adversarial autoencoder."""
+
+    contract = AAEModel
 
     metric_protocols = {
         "mse": (

@@ -29,6 +29,7 @@ from ...errors import TrainingError
 from ...metrics import average_precision, precision_recall_at, roc_auc
 from ..distributed import rank_and_world
 from .base import TrainingStep, own_randomness
+from .contracts import AnomalyModel
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -53,6 +54,8 @@ def table_of(data: Any, batch_size: int = 8192) -> tuple[torch.Tensor, torch.Ten
 class AnomalyStep(TrainingStep):
     """Undercomplete AE: MSE reconstruction of z-scored normal rows; threshold from training scores."""
 
+    contract = AnomalyModel
+
     metric_protocols: ClassVar[dict[str, tuple[str, str]]] = {
         "roc_auc": (("ROC AUC of the model's anomaly scores (decision_function: its reconstruction error, as "
                     "its config's score says) on the held-out rows, label 1 = anomaly"), ""),
@@ -75,17 +78,12 @@ class AnomalyStep(TrainingStep):
         model = self.model
         expected, given = getattr(model, "feature_names", None), getattr(data, "features", None)
         count = getattr(model, "n_features", None)
-        if expected is not None and given is not None and tuple(given) != tuple(expected):
-            from ...data.tabular import ColumnsError
+        if expected is not None and given is not None:
+            from ...data.columns import check_columns
 
-            missing = [f for f in expected if f not in given]
-            extra = [f for f in given if f not in expected]
-            raise ColumnsError(
-                f"The training data's columns do not match the model's: missing {missing}, unexpected {extra}"
-                + ("" if missing or extra else " (same names in another order)") + ".",
+            check_columns(given, expected, source="The training data", in_order=True, hint=(
                 "Train on a table with the model's columns, or build the model with a config for this table "
-                "(aezoo.build(spec, config={..., 'features': [...]}) and model.fit(X)).",
-            )
+                "(aezoo.build(spec, config={..., 'features': [...]}) and model.fit(X))."))
         x, _ = table_of(data)
         if count is not None and x.shape[-1] != count:
             raise TrainingError(

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from ...errors import TrainingError
 from ...spec import Recipe
 from ..distributed import average_gradients, rank_and_world
+from .contracts import missing_members
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -44,8 +46,15 @@ class TrainingStep:
     """
 
     metric_protocols: dict[str, tuple[str, str]] = {}  # name -> (protocol, unit)
+    contract: type | None = None  # what the step needs of its model (aezoo.training.steps.contracts)
 
     def __init__(self, model: nn.Module, recipe: Recipe, device: torch.device) -> None:
+        if self.contract is not None and (missing := missing_members(model, self.contract)):
+            raise TrainingError(
+                f"{type(model).__name__} cannot be trained by {type(self).__name__}: it lacks {', '.join(missing)}.",
+                f"Give the model those members (aezoo.training.steps.contracts.{self.contract.__name__}), or name a "
+                "step that fits it in the recipe.",
+            )
         self.model = model
         self.recipe = recipe
         self.device = device

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from .base import TrainingStep, augment, batch_draw, images_of
+from .contracts import GANModel
 from .generative import METRIC_PROTOCOLS, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class GANStep(TrainingStep):
     """Non-saturating GAN loss (Goodfellow et al. 2014; DCGAN, Radford et al. 2015): per batch,
     the discriminator learns real -> 1 and generated -> 0 (BCE on logits), then the generator
     learns to make the updated discriminator say 1 for its images."""
+
+    contract = GANModel
 
     metric_protocols = {
         "d_accuracy": (

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .base import TrainingStep, augment, images_of, own_randomness
+from .contracts import VAEModel
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 class VAEStep(TrainingStep):
     """ELBO training of a VAE (Bernoulli likelihood, N(0, I) prior, optional beta and KL warm-up)."""
+
+    contract = VAEModel
 
     metric_protocols = {
         "mse": ("held-out images reconstructed from their posterior mean (decoder sigmoid output, no sampling); "
