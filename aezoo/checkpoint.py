@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .data.columns import shorten
 from .errors import CheckpointError, IncompatibleWeightsError
 from .safetensors_header import read_header
 
@@ -165,22 +166,15 @@ def check_layout(expected: dict[str, tuple[tuple[int, ...], str]], header: dict[
     if missing or unexpected or mismatched:
         parts = []
         if missing:
-            parts.append(f"missing {_short(missing)}")
+            parts.append(f"missing {shorten(missing, limit=20)}")
         if unexpected:
-            parts.append(f"unexpected {_short(unexpected)}")
+            parts.append(f"unexpected {shorten(unexpected, limit=20)}")
         if mismatched:
-            parts.append(f"mismatched {_short(mismatched)}")
+            parts.append(f"mismatched {shorten(mismatched, limit=20)}")
         raise IncompatibleWeightsError(
             f"{path} does not fit the model: " + "; ".join(parts) + ".",
             "Load it with the config.json it was saved with, or pick the model it was trained for.",
         )
-
-
-def _short(items: list[str], limit: int = 20) -> str:
-    """A list for a one-line message: at most ``limit`` items, then how many more."""
-    if len(items) <= limit:
-        return str(items)
-    return str(items[:limit])[:-1] + f", ... and {len(items) - limit} more]"
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:

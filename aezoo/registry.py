@@ -10,6 +10,11 @@ register is an error naming both, never resolved to one of them; a name that no 
 while a plugin failed to load says so, naming that plugin and its error. Each plugin's import and hooks are timed
 (``aezoo plugins --timings``); one slower than ``SLOW_PLUGIN_SECONDS`` is named in a warning. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
 ``Registry(autoload=False)``) turns discovery off; plugins can then be registered in code.
+
+Hooks are called through pluggy (``pm.hook``, its argument handling included), one plugin at a time
+(``subset_hook_caller``), so that each plugin's failure and time stay its own. Before the first
+collection pluggy's ``check_pending`` runs: a plugin implementing a hook aezoo does not define (a
+misspelt name) is recorded as broken, naming the plugin and the hook, like a plugin that fails to load.
 """
 
 from __future__ import annotations
@@ -126,8 +131,31 @@ class Registry:
         # next lookup rather than be skipped silently.
         self._discovered = True
 
-    def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException, *, seconds: float = 0.0) -> None:
-        error = _describe(exc)
+    def _check_pending(self) -> None:
+        """pluggy's ``check_pending``: a plugin implementing a hook aezoo does not define (a misspelt
+        name, or a hook of a newer aezoo) is a broken plugin, named with the hooks, and unregistered;
+        the other plugins stay."""
+        while True:
+            try:
+                self._pm.check_pending()
+                return
+            except pluggy.PluginValidationError as exc:
+                plugin_name = self._pm.get_name(exc.plugin) or repr(exc.plugin)
+                ep_name, dist, version = self._origins.get(plugin_name, (plugin_name, IN_CODE, ""))
+                callers = {n: c for n, c in vars(self._pm.hook).items() if not n.startswith("_")}
+                unknown = sorted(n for n, c in callers.items()
+                                 if not c.has_spec() and any(i.plugin is exc.plugin for i in c.get_hookimpls()))
+                known = sorted(n for n, c in callers.items() if c.has_spec())
+                self._mark_broken(ep_name, dist, version, exc, seconds=self._import_seconds.get(plugin_name, 0.0),
+                                  error=f"it implements {', '.join(map(repr, unknown))}, a hook aezoo does not "
+                                        f"define (aezoo's hooks: {', '.join(known)})")
+                self._pm.unregister(exc.plugin)  # after: in strict mode it stays, and fails the next lookup too
+
+    def _mark_broken(self, name: str, dist: str, version: str, exc: BaseException, *, seconds: float = 0.0,
+                     error: str | None = None) -> None:
+        """Record a plugin that cannot be used (``error``: what is wrong with it, by default ``exc``
+        described), with a warning; in strict mode a ``PluginLoadError`` naming it."""
+        error = error or _describe(exc)
         if self.strict:
             raise PluginLoadError(
                 f"Plugin {name!r} from distribution {dist!r} failed to load: {error}.",
@@ -157,6 +185,7 @@ class Registry:
         if self._collected is not None:
             return self._collected
         self._discover()
+        self._check_pending()
         collected = _Collected(plugins=list(self._broken))
         for plugin_name, plugin in self._pm.list_name_plugin():
             ep_name, dist, version = self._origins.get(plugin_name, (plugin_name, IN_CODE, ""))
@@ -217,12 +246,11 @@ class Registry:
             return None
 
     def _call(self, plugin: object, hook_name: str, kind: type | None) -> list[Any]:
-        caller = getattr(self._pm.hook, hook_name)
-        results: list[Any] = []
-        for impl in caller.get_hookimpls():
-            if impl.plugin is plugin:
-                returned = impl.function() or []
-                results.extend(returned)
+        """``plugin``'s results of a hook, called through pluggy (its argument handling and checks)
+        with that plugin alone, so that one plugin's failure and time are its own."""
+        others = [p for p in self._pm.get_plugins() if p is not plugin]
+        caller = self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+        results: list[Any] = [item for returned in caller() for item in (returned or [])]
         if kind is not None:
             for item in results:
                 if not isinstance(item, kind):

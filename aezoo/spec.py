@@ -299,10 +299,13 @@ class DatasetSpec:
 
     Fields: ``name``, ``summary``, ``kind`` (``"images"`` or ``"tabular"``), ``loader``
     (``"package.module:function"``), ``source`` (where the data comes from), ``offline`` (True when
-    it ships inside a package), ``license``, ``distribution`` (set by the registry).
+    it ships inside a package), ``license``, ``distribution`` (set by the registry), ``columns`` (a
+    table data set with a fixed schema: its columns, any order).
 
     The loader is called as ``loader(**options)`` and returns an ``aezoo.data.Splits``; it is
-    imported only when the data is needed.
+    imported only when the data is needed. A CSV file or DataFrame given as ``data=`` with exactly a
+    data set's ``columns`` is read by that loader (``path=`` the file, or ``frame=`` the DataFrame,
+    with ``features=`` the model's columns), so it gets the data set's split and checks.
     """
 
     name: str
@@ -313,6 +316,7 @@ class DatasetSpec:
     offline: bool  # True when it can be had with no network (it ships inside a package)
     license: str = ""
     distribution: str = ""
+    columns: tuple[str, ...] = ()  # a table's fixed schema: tables with exactly these columns are read by the loader
 
     def __post_init__(self) -> None:
         if (
@@ -332,6 +336,10 @@ class DatasetSpec:
             raise _field_error(owner, "kind", self.kind, "one of " + ", ".join(DATASET_KINDS))
         if not isinstance(self.offline, bool):
             raise _field_error(owner, "offline", self.offline, "True or False")
+        if not isinstance(self.columns, (tuple, list)) or not all(isinstance(c, str) for c in self.columns):
+            raise _field_error(owner, "columns", self.columns, "a tuple of column names")
+        if self.columns and self.kind != "tabular":
+            raise _field_error(owner, "columns", self.columns, "empty for a data set of images")
         return self
 
 

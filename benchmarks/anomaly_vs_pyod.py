@@ -182,7 +182,7 @@ def synthetic_comparison() -> dict[str, dict[str, float]]:
     from pyod.models.auto_encoder import AutoEncoder
     from sklearn.ensemble import IsolationForest
 
-    from aezoo.data.creditcard import synthetic_creditcard
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard
 
     data = synthetic_creditcard()
     x_train, y_train = data.train.x.numpy().astype("float64"), data.train.y.numpy()
@@ -211,7 +211,7 @@ def synthetic_comparison() -> dict[str, dict[str, float]]:
 
 def creditcard_comparison(path: Path) -> dict[str, dict[str, float]]:
     """The shipped weights and the four baselines on the real data's time split (see the docstring)."""
-    from aezoo.data.creditcard import creditcard
+    from aezoo_fc_ae_fraud.creditcard import creditcard
     from aezoo.metrics import precision_recall_at
     from aezoo.training.steps.anomaly import BASELINE_FUNCTIONS
 

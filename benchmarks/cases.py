@@ -72,7 +72,7 @@ def load(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
 def scoring(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
     import pandas
 
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
     from aezoo.scoring import score_csv
 
     os.environ.update({k: env[k] for k in ("AEZOO_HOME", "HF_HUB_OFFLINE", "AEZOO_MIRRORS")})
@@ -189,7 +189,7 @@ def training(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> N
 
 def memory(bench: Bench, scratch: Path, env: dict[str, str], *, score_gb: float, **_: object) -> None:
     """Peak RSS and time of `aezoo score` (a subprocess each) on a 10k-row file and on bigger ones."""
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
     small = synthetic_creditcard_frame(10_000)
     bytes_per_row = len(small.to_csv(index=False).encode()) / len(small)

@@ -31,8 +31,8 @@ import pytest
 DISTRIBUTIONS = Path(__file__).resolve().parent / "distributions"
 TINY, BROKEN, DUPLICATE = "aezoo-test-tiny", "aezoo-test-broken", "aezoo-test-duplicate"
 EXIT, SLOW, BADSPEC = "aezoo-test-exit", "aezoo-test-slow", "aezoo-test-badspec"
-DATACLASH = "aezoo-test-dataclash"
-NAMES = (TINY, BROKEN, DUPLICATE, EXIT, SLOW, BADSPEC, DATACLASH)
+DATACLASH, UNKNOWNHOOK = "aezoo-test-dataclash", "aezoo-test-unknownhook"
+NAMES = (TINY, BROKEN, DUPLICATE, EXIT, SLOW, BADSPEC, DATACLASH, UNKNOWNHOOK)
 # Top-level packages the test distributions install; purged from sys.modules around each test
 # so that "was this entry point imported?" has an honest answer in every test.
 PACKAGES = tuple(name.replace("-", "_") for name in NAMES)

@@ -22,7 +22,7 @@ pytest.importorskip("matplotlib")
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """A two-epoch fc-ae-fraud run on 1,000 synthetic transactions (about 3 s): a real run folder."""
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
     folder = tmp_path_factory.mktemp("plots") / "fraud-run"
     frame = synthetic_creditcard_frame(1_000, seed=4, fraud_rate=0.03)

@@ -32,7 +32,7 @@ from aezoo.errors import (
 from aezoo.registry import IN_CODE, SLOW_PLUGIN_SECONDS, PluginWarning, Registry, set_registry
 from tests import distributions_fixture
 from tests.conftest import python_env
-from tests.distributions_fixture import BADSPEC, BROKEN, DATACLASH, DUPLICATE, EXIT, SLOW, TINY
+from tests.distributions_fixture import BADSPEC, BROKEN, DATACLASH, DUPLICATE, EXIT, SLOW, TINY, UNKNOWNHOOK
 
 installed = distributions_fixture.installed  # the fixture: test distributions installed by pip
 
@@ -348,6 +348,52 @@ def test_hook_returning_junk_is_fatal_in_strict_mode(hook, error):
     with pytest.raises(PluginLoadError, match="'aezoo-junk'") as raised:
         registry.models()
     assert error in str(raised.value)
+
+
+# -- hooks through pluggy -----------------------------------------------------------------------
+UNKNOWN_HOOK = "it implements 'aezoo_register_model', a hook aezoo does not define"
+
+
+def test_a_plugin_implementing_a_hook_aezoo_does_not_define_is_named_and_skipped(installed):
+    """pluggy's check_pending after discovery: the misspelt hook is never called, the plugin's other
+    hooks neither, and the other plugins stay."""
+    installed(TINY, UNKNOWNHOOK)
+    registry = Registry()
+    with recording() as record:
+        assert "tiny-ae" in [s.name for s in registry.models()]
+        assert "unknownhook-table" not in registry.datasets()
+    (message,) = plugin_warnings(record)
+    assert "'unknownhook' from 'aezoo-test-unknownhook'" in message and UNKNOWN_HOOK in message
+    broken = record_of(registry, UNKNOWNHOOK)
+    assert not broken.ok and broken.error.startswith(UNKNOWN_HOOK)
+    assert "aezoo's hooks: aezoo_register_datasets, aezoo_register_models" in broken.error
+
+
+def test_a_hook_aezoo_does_not_define_is_fatal_in_strict_mode(installed):
+    installed(TINY, UNKNOWNHOOK)
+    registry = Registry(strict=True)
+    for _ in range(2):  # stays fatal on the next lookup
+        with pytest.raises(PluginLoadError, match="'aezoo-test-unknownhook'") as error:
+            registry.get("tiny-ae")
+        assert UNKNOWN_HOOK in str(error.value) and "AEZOO_STRICT_PLUGINS" in str(error.value)
+
+
+def test_hooks_are_called_through_pluggy_one_plugin_at_a_time():
+    """pluggy's own rules apply: an optional hook of another project is allowed (check_pending), and a
+    hook is called with no arguments it does not declare; each plugin gets only its own results."""
+    registry = Registry(autoload=False)
+    registry.register(plugin("a", aezoo_register_models=lambda: [spec("a-ae")]), "a", distribution="aezoo-a")
+    optional = plugin("b", aezoo_register_models=lambda: [spec("b-ae")])
+    optional.aezoo_future_hook = hookimpl(optionalhook=True)(lambda: None)
+    registry.register(optional, "b", distribution="aezoo-b")
+    misspelt = plugin("c", aezoo_register_model=lambda: [spec("c-ae")])
+    registry.register(misspelt, "c", distribution="aezoo-c")
+    with recording() as record:
+        assert [s.name for s in registry.models()] == ["a-ae", "b-ae"]
+    assert {r.distribution: r.models for r in registry.plugins() if r.ok} == {
+        "aezoo": (), "aezoo-a": ("a-ae",), "aezoo-b": ("b-ae",)}
+    (message,) = plugin_warnings(record)
+    assert "'c' from 'aezoo-c'" in message and UNKNOWN_HOOK in message
 
 
 # -- lookup -------------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from ..errors import DataMismatchError, DatasetUnavailableError, NotEnoughDataEr
 from ..registry import get_registry
 from ..spec import ModelSpec
 from . import Splits, dataset_spec
+from .columns import differences, shorten
 from .split import TEST_EVERY, held_out_mask, split_indices, split_text
+
 
 def resolve_data(data: Any, spec: ModelSpec, preprocessing: dict[str, Any] | None = None) -> Splits:
     """``data`` as ``Splits`` for ``spec``'s model, checked before any step runs: both splits hold
@@ -56,8 +58,8 @@ def _check_shape(shape: tuple[int, ...], name: str, model: str, preprocessing: d
         if len(shape) != 1 or shape[0] != len(features):
             given = f"rows of {shape[0]} columns" if len(shape) == 1 else f"items shaped {tuple(shape)}, not table rows"
             if columns:  # named columns: say which differ
-                given += (f" (missing {[f for f in features if f not in columns]}, "
-                          f"unexpected {[c for c in columns if c not in features]})")
+                missing, unexpected = differences(columns, features)
+                given += f" (missing {shorten(missing)}, unexpected {shorten(unexpected)})"
             raise DataMismatchError(
                 f"{name} gives {given}; {model} reads tables of {len(features)} columns.",
                 "Pass a CSV or data set with the model's columns ('aezoo info " + model + "').",

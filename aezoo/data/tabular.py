@@ -17,7 +17,8 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import DatasetUnavailableError
-from . import Splits, require
+from . import Splits, list_datasets, load_dataset, require
+from .columns import ColumnsError, check_columns, shorten
 from .split import held_out_mask, split_text
 
 if TYPE_CHECKING:
@@ -128,51 +129,24 @@ def digits(normal_digit: int = 0) -> Splits:
     return _splits(digits_table(normal_digit))
 
 
-class ColumnsError(DatasetUnavailableError, ValueError):
-    """A table's columns do not match the feature names a model was built for."""
-
-
-def select_columns(columns: Sequence[Any], features: Sequence[str] | None, label: str | None, *,
-                   source: str) -> tuple[list[str], str | None]:
-    """The feature columns to read (in the model's order) and the label column if present.
-
-    With ``features`` every named column must be present, and nothing else but ``label``;
-    without, every column but ``label`` is a feature.
-    """
-    present = [str(c) for c in columns]
-    found_label = label if label is not None and label in present else None
-    if features is None:
-        return [c for c in present if c != found_label], found_label
-    missing = [f for f in features if f not in present]
-    extra = [c for c in present if c not in features and c != label]
-    if missing or extra:
-        parts = ([f"missing columns {missing}"] if missing else []) + ([f"unexpected columns {extra}"] if extra else [])
-        raise ColumnsError(
-            f"{source} does not have the columns the model expects: " + "; ".join(parts) + ".",
-            f"The model reads {len(features)} columns: {_short(features)}"
-            + (f", plus an optional label column {label!r}" if label else "") + ". Rename or drop columns to match.",
-        )
-    return list(features), found_label
-
-
-def _short(names: Sequence[str], limit: int = 8) -> str:
-    names = list(names)
-    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit - 2]) + ", ..., " + names[-1]
-
-
 def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: str | None = None,
                  name: str = "in-memory DataFrame", description: str | None = None) -> Splits:
     """A pandas DataFrame as ``Splits``: columns checked by name, ``label`` (if present) kept as labels.
-    A frame with exactly the creditcard.csv columns gets the credit-card protocol (the time split)."""
-    from .creditcard import LABEL, creditcard_splits, has_schema
-
-    if has_schema(frame.columns) and label in (None, LABEL) and (features is None or LABEL not in features):
-        return creditcard_splits(frame, features=features, source=name)
-    columns, found_label = select_columns(list(frame.columns), features, label, source=name)
+    A frame with exactly the columns of a registered table data set (``DatasetSpec.columns``: e.g. the
+    creditcard.csv schema) gets that data set's protocol (for creditcard.csv, the time split)."""
+    schema = schema_dataset(frame.columns, label)
+    if schema is not None:
+        return load_dataset(schema, frame=frame, features=features)
+    present = [str(c) for c in frame.columns]
+    found_label = label if label is not None and label in present else None
+    if features is None:  # every column but the label is a feature
+        columns = [c for c in present if c != found_label]
+    else:
+        columns = check_columns(present, features, optional=[label], source=name)
     pandas = require("pandas", "pandas", name)
     bad = [c for c in columns if not pandas.api.types.is_numeric_dtype(frame[c])]
     if bad:
-        raise ColumnsError(f"{name}: columns {_short(bad)} are not numeric.", "Encode or drop them first.")
+        raise ColumnsError(f"{name}: columns {shorten(bad)} are not numeric.", "Encode or drop them first.")
     import numpy as np
 
     x = frame[columns].to_numpy("float32")
@@ -193,18 +167,28 @@ def csv_table(path: str | Path, label: str | None = None, features: Sequence[str
     """Any CSV table (plain or .gz). ``label`` names an optional 0/1 label column (1 = anomaly); with
     ``features`` the columns are checked by name (a model passes the names it was built for).
 
-    A file with exactly the creditcard.csv columns (Time, V1..V28, Amount, Class) is the credit-card
-    fraud data and gets its protocol, the time split of ``aezoo.data.creditcard.creditcard``, so
-    ``aezoo evaluate fc-ae-fraud --data path/to/creditcard.csv`` measures what the card states."""
+    A file with exactly the columns of a registered table data set gets that data set's protocol: a
+    creditcard.csv (Time, V1..V28, Amount, Class) the time split of the fc-ae-fraud plugin's
+    ``creditcard``, so ``aezoo evaluate fc-ae-fraud --data path/to/creditcard.csv`` measures what the
+    card states."""
     path = Path(path)
     if not path.is_file():
         raise DatasetUnavailableError(f"No CSV file at {path}.", "Check the path.")
     from .csvfile import read_csv
 
     frame = read_csv(path)
-    from .creditcard import LABEL, creditcard, has_schema
-
-    if has_schema(frame.columns) and label in (None, LABEL):
-        return creditcard(path, features=features)  # a creditcard.csv gets its own protocol: the time split
+    schema = schema_dataset(frame.columns, label)
+    if schema is not None:
+        return load_dataset(schema, path=path, features=features)
     return frame_splits(frame, features=features, label=label, name=path.name,
                         description=f"{path.name}: {len(frame):,} rows from a CSV file")
+
+
+def schema_dataset(columns: Sequence[Any], label: str | None = None) -> str | None:
+    """The registered table data set whose fixed schema (``DatasetSpec.columns``) is exactly ``columns``,
+    in any order, and holds ``label`` when one is named; None when no data set claims the table."""
+    present = sorted(str(c) for c in columns)
+    for spec in list_datasets():
+        if spec.columns and sorted(spec.columns) == present and (label is None or label in spec.columns):
+            return spec.name
+    return None

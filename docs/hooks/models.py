@@ -39,7 +39,7 @@ STAND_INS: dict[str, tuple[tuple[str, ...], str, str]] = {
                                         "28x28 grayscale images"),
     "celeba": ((), '"lfw-faces"', "the 100 LFW faces that ship with scikit-image (25x25 grayscale, resized to "
                                   "the model's 64x64 RGB) stand in for your own faces"),
-    "creditcard": (("from aezoo.data.creditcard import synthetic_creditcard_frame", "",
+    "creditcard": (("from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame", "",
                     "transactions = synthetic_creditcard_frame(2000)  # Time, V1..V28, Amount, Class"),
                    "transactions", "a generated table with the columns of the credit-card data stands in for your "
                                    "own transactions"),

@@ -14,7 +14,7 @@ import torch
 from click.testing import CliRunner
 
 from aezoo.cli import main
-from aezoo.data.creditcard import synthetic_creditcard_frame
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import CSVReadError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -95,7 +95,7 @@ def test_denoise_replaces_an_existing_output_only_with_overwrite(shipped_weights
 
 @pytest.fixture
 def transactions(tmp_path: Path) -> Path:
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
     path = tmp_path / "x.csv"
     synthetic_creditcard_frame(200, seed=3).to_csv(path, index=False)

@@ -152,7 +152,7 @@ def test_fid_without_inception_weights_is_a_one_line_error(name, shipped_weights
 def test_score_writes_a_score_per_row(name, shipped_weights, tmp_path):
     import csv
 
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
     frame = synthetic_creditcard_frame(2000, seed=11)
     frame.to_csv(tmp_path / "transactions.csv", index=False)
@@ -169,7 +169,7 @@ def test_score_writes_a_score_per_row(name, shipped_weights, tmp_path):
 
 @pytest.mark.parametrize("name", ON_CREDITCARD)
 def test_evaluate_on_a_small_creditcard_table_measures_the_model(name, shipped_weights, tmp_path):
-    from aezoo.data.creditcard import synthetic_creditcard_frame
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
     synthetic_creditcard_frame(3000, seed=5).to_csv(tmp_path / "creditcard.csv", index=False)
     result = run("evaluate", name, "--data", f"creditcard:{tmp_path / 'creditcard.csv'}", "--json")

@@ -21,7 +21,7 @@ def _data(model):
     schema for the detector, 16 random images at the checkpoint's shape for the image models."""
     dataset = model.aezoo.spec.recipe.dataset
     if dataset == "creditcard":
-        from aezoo.data.creditcard import synthetic_creditcard_frame
+        from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 
         return synthetic_creditcard_frame(2000)
     if dataset not in ("celeba", "fashion-mnist"):

@@ -1,5 +1,6 @@
-"""The real credit-card fraud loader (``creditcard``): schema and checksum checks, the time split, and
-the OpenML route failing fast offline. Every file here is a small CSV the test writes itself."""
+"""The credit-card data sets of the plugin: the real fraud loader (``creditcard``: schema and checksum
+checks, the time split, the OpenML route failing fast offline; every file here is a small CSV the test
+writes itself) and the seeded synthetic generator (``synthetic-creditcard``)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,23 @@ import time
 import numpy as np
 import pytest
 
-from aezoo.data import creditcard as cc
 from aezoo.data import load_dataset
-from aezoo.data.creditcard import (
+from aezoo.data.tabular import csv_table
+from aezoo.errors import DatasetUnavailableError
+from aezoo_fc_ae_fraud import creditcard as cc
+from aezoo_fc_ae_fraud.creditcard import (
     COLUMNS,
     FEATURES,
+    FRAUD_RATE,
+    REAL_V_STD,
     CreditCardChecksumError,
     CreditCardSchemaError,
     creditcard,
+    generate_creditcard,
+    synthetic_creditcard,
     synthetic_creditcard_frame,
     time_split,
 )
-from aezoo.data.tabular import csv_table
-from aezoo.errors import DatasetUnavailableError
 
 pandas = pytest.importorskip("pandas")
 
@@ -151,3 +156,35 @@ def test_without_a_path_offline_fails_fast_and_says_to_pass_a_path(tmp_path, mon
         load_dataset("creditcard")
     assert time.perf_counter() - started < 10
     assert "OpenML" in str(error.value) and "path=" in str(error.value)
+
+
+def test_synthetic_generator_is_seeded_and_has_the_creditcard_schema():
+    x, y = generate_creditcard(5_000, seed=7)
+    again, labels_again = generate_creditcard(5_000, seed=7)
+    other, _ = generate_creditcard(5_000, seed=8)
+    assert np.array_equal(x, again) and np.array_equal(y, labels_again)
+    assert not np.array_equal(x, other)
+    assert x.shape == (5_000, 30) and int(y.sum()) == round(5_000 * FRAUD_RATE)
+    frame = synthetic_creditcard_frame(5_000, seed=7)
+    assert tuple(frame.columns) == COLUMNS == (*FEATURES, "Class")
+    assert frame["Time"].is_monotonic_increasing and frame["Time"].between(0, 172_800).all()
+    assert (frame["Amount"] >= 0).all() and set(frame["Class"].unique()) == {0, 1}
+
+
+def test_synthetic_transactions_look_like_the_real_table():
+    x, y = generate_creditcard(20_000, seed=0)
+    normal = x[y == 0]
+    v_std = normal[:, 1:29].std(0)
+    assert np.allclose(v_std, REAL_V_STD, rtol=0.1)  # V1..V28 spreads as in creditcard.csv
+    corr = np.corrcoef(normal[:, 1:29].T)
+    assert np.abs(corr - np.eye(28)).max() < 0.1  # PCA-like: uncorrelated
+    assert 8 < np.median(normal[:, 29]) < 40  # euro amounts, median about 22 in the real file
+    night = ((x[:, 0] / 3600) % 24 >= 1) & ((x[:, 0] / 3600) % 24 < 7)
+    assert night[y == 0].mean() < 0.15  # fewer transactions at night
+
+
+def test_synthetic_splits_are_labelled_synthetic():
+    splits = synthetic_creditcard(n_rows=2_000, seed=1)
+    assert "SYNTHETIC" in splits.description and "NOT real" in splits.description
+    assert splits.train.features == FEATURES and splits.train.label == "Class"
+    assert len(splits.test) == 400

@@ -12,7 +12,7 @@ import torch
 from aezoo_fc_ae_fraud.plugin import FEATURES  # V1..V28, Amount: the model does not read Time
 
 import aezoo
-from aezoo.data.creditcard import synthetic_creditcard_frame
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.data.tabular import ColumnsError
 from aezoo.errors import DataMismatchError, UndefinedMetricError
 from aezoo.metrics import average_precision, roc_auc
@@ -248,3 +248,31 @@ def test_shipped_weights_are_trained_on_the_real_data_and_beat_the_baselines_on_
     assert 0 < metrics["flagged"].value < 0.01 and 0 < metrics["recall"].value <= 1
     scores = model.decision_function(frame)  # synthetic rows with Time and Class columns: scored all the same
     assert scores.shape == (len(frame),) and np.isfinite(scores).all()
+
+
+def test_finetune_on_the_synthetic_data_set_reads_only_the_model_s_columns(mirror, tmp_path):
+    """synthetic-creditcard carries Time, which the model ignores: the loader gives the model's 29
+    columns by name instead of a table the model cannot read (a DataMismatchError before)."""
+    tuned = aezoo.finetune("fc-ae-fraud", data="synthetic-creditcard", epochs=1, output_dir=tmp_path / "ft",
+                           device="cpu", options={"baselines": False})
+    assert "SYNTHETIC" in tuned.aezoo.card.training_data
+    assert "roc_auc" in {m.name for m in tuned.aezoo.card.metrics}
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard
+
+    splits = synthetic_creditcard(n_rows=50, features=FEATURES)
+    assert splits.train.features == tuple(FEATURES) and splits.train.x.shape == (40, 29)
+
+
+def test_the_credit_card_data_sets_are_the_plugin_s():
+    """Registered through the plugin's aezoo_register_datasets hook, like any third party's; a table
+    with the creditcard.csv columns is claimed by name (DatasetSpec.columns) and gets the time split."""
+    from aezoo.data import dataset_spec
+    from aezoo.data.tabular import frame_splits, schema_dataset
+
+    for name in ("creditcard", "synthetic-creditcard"):
+        assert dataset_spec(name).distribution == "aezoo-fc-ae-fraud"
+    frame = synthetic_creditcard_frame(200, seed=3, fraud_rate=0.05)
+    assert schema_dataset(frame.columns) == "creditcard" and schema_dataset(frame.columns, "Class") == "creditcard"
+    assert schema_dataset(frame.columns[:-1]) is None and schema_dataset(frame.columns, "label") is None
+    splits = frame_splits(frame, features=FEATURES, label="Class")
+    assert "time split" in splits.split and splits.train.features == tuple(FEATURES)

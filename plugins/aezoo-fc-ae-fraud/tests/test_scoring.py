@@ -10,7 +10,7 @@ import torch
 from aezoo_fc_ae_fraud.plugin import FEATURES
 
 import aezoo
-from aezoo.data.creditcard import synthetic_creditcard_frame
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import CSVReadError
 from aezoo.scoring import score_csv
 

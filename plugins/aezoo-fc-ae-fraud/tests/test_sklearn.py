@@ -12,7 +12,7 @@ from aezoo_fc_ae_fraud import FraudDetector
 from aezoo_fc_ae_fraud.plugin import FEATURES
 
 import aezoo
-from aezoo.data.creditcard import synthetic_creditcard_frame
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import AezooError
 
 sklearn = pytest.importorskip("sklearn")

@@ -34,8 +34,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DatasetUnavailableError
-from . import Splits, require
+from aezoo.data import Splits, require
+from aezoo.data.columns import check_columns
+from aezoo.errors import DatasetUnavailableError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,7 +75,7 @@ class CreditCardChecksumError(DatasetUnavailableError):
 
 def default_path() -> Path:
     """Where ``creditcard()`` looks first when no path is given: ``$AEZOO_HOME/datasets/creditcard/creditcard.csv``."""
-    from ..settings import aezoo_home
+    from aezoo.settings import aezoo_home
 
     return aezoo_home() / "datasets" / "creditcard" / "creditcard.csv"
 
@@ -90,21 +91,12 @@ def _missing_file(path: Path) -> DatasetUnavailableError:
 
 def check_schema(columns: Sequence[Any], *, source: str, require_label: bool = True) -> None:
     """Raise ``CreditCardSchemaError`` naming every missing and unexpected column."""
-    expected = list(COLUMNS if require_label else FEATURES)
-    present = [str(c) for c in columns]
-    missing = [c for c in expected if c not in present]
-    extra = [c for c in present if c not in COLUMNS]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing columns {missing}")
-        if extra:
-            parts.append(f"unexpected columns {extra}")
-        raise CreditCardSchemaError(
-            f"{source} does not have the creditcard.csv schema: " + "; ".join(parts) + ".",
-            f"The schema is Time, V1..V28, Amount, Class (the file from {DOWNLOAD}); for another table use the "
-            "'csv' data set with a model configured for its columns.",
-        )
+    check_columns(
+        columns, COLUMNS if require_label else FEATURES, source=source, optional=(LABEL,),
+        schema="the creditcard.csv schema", error=CreditCardSchemaError,
+        hint=f"The schema is Time, V1..V28, Amount, Class (the file from {DOWNLOAD}); for another table use the "
+             "'csv' data set with a model configured for its columns.",
+    )
 
 
 def has_schema(columns: Sequence[Any]) -> bool:
@@ -132,7 +124,7 @@ def verify_file(path: Path) -> bool:
     different sha256 is a ``CreditCardChecksumError``; a file of another size is just not the known file."""
     if path.stat().st_size != KNOWN_SIZE:
         return False
-    from ..integrity import sha256_of
+    from aezoo.integrity import sha256_of
 
     digest = sha256_of(path)
     if digest != KNOWN_SHA256:
@@ -148,7 +140,7 @@ def read_creditcard(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise _missing_file(path)
-    from .csvfile import read_csv
+    from aezoo.data.csvfile import read_csv
 
     frame = read_csv(path)
     return _check_frame(frame, str(path))
@@ -197,14 +189,18 @@ def time_split(time: Any, train_share: float = TRAIN_SHARE) -> tuple[np.ndarray,
 
 
 def creditcard(path: str | Path | None = None, features: Sequence[str] | None = None,
-               label: str | None = LABEL) -> Splits:
+               label: str | None = LABEL, frame: pd.DataFrame | None = None) -> Splits:
     """The real ULB credit-card fraud data on the time split (first 80 % by Time train, last 20 % test).
 
     ``path``: a creditcard.csv (schema checked; checksum checked when its size is the known file's);
     without it ``$AEZOO_HOME/datasets/creditcard/creditcard.csv`` if present, else the OpenML copy.
-    ``features``: the columns a model reads (a subset of Time, V1..V28, Amount, in its order).
+    ``frame``: a DataFrame with the schema instead (aezoo passes any CSV or DataFrame with exactly
+    these columns here, so it gets this protocol). ``features``: the columns a model reads (a subset
+    of Time, V1..V28, Amount, in its order).
     """
     del label  # the label column is always Class
+    if frame is not None:
+        return creditcard_splits(frame, features=features)
     if path is None and default_path().is_file():
         path = default_path()
     known = False
@@ -229,14 +225,10 @@ def creditcard_splits(frame: pd.DataFrame, *, features: Sequence[str] | None = N
     """A table with the creditcard.csv schema on the time split, with the model's ``features`` (default:
     Time, V1..V28, Amount). The test split carries the training split as ``reference`` (the rows that
     baselines are fitted on)."""
-    from .tabular import TableDataset
+    from aezoo.data.tabular import TableDataset
 
     frame = _check_frame(frame, source)
-    columns = list(FEATURES if features is None else features)
-    unknown = [c for c in columns if c not in FEATURES]
-    if unknown or not columns:
-        raise CreditCardSchemaError(f"The model reads columns {unknown or columns} that creditcard.csv lacks.",
-                                    "Use a model configured for Time, V1..V28, Amount (or a subset).")
+    columns = _model_columns(features)
     import numpy as np
     import torch
 
@@ -264,6 +256,18 @@ def creditcard_splits(frame: pd.DataFrame, *, features: Sequence[str] | None = N
                                     f"{int(frame[LABEL].sum()):,} frauds"),
         split=split,
         meta={"features": columns, "label": LABEL, "known_file": known},
+    )
+
+
+def _model_columns(features: Sequence[str] | None) -> list[str]:
+    """The columns a model reads (default: all of Time, V1..V28, Amount), refused by name when the
+    creditcard.csv schema lacks one: the columns it does not read (such as Time) are dropped."""
+    if features is not None and not features:
+        raise CreditCardSchemaError("The model reads no columns.", "Configure the model's features.")
+    return check_columns(
+        FEATURES, FEATURES if features is None else features, source="creditcard.csv", optional=FEATURES,
+        schema="the columns the model reads", error=CreditCardSchemaError,
+        hint="Use a model configured for Time, V1..V28, Amount (or a subset).",
     )
 
 
@@ -380,13 +384,17 @@ def synthetic_creditcard_frame(n_rows: int = SYNTHETIC_ROWS, *, seed: int = 0,
     return frame
 
 
-def synthetic_creditcard(n_rows: int = SYNTHETIC_ROWS, seed: int = 0, fraud_rate: float = FRAUD_RATE) -> Splits:
-    """SYNTHETIC transactions (not real data) with the creditcard.csv schema, seeded; index % 5 == 4 held out."""
-    from .tabular import table_splits
+def synthetic_creditcard(n_rows: int = SYNTHETIC_ROWS, seed: int = 0, fraud_rate: float = FRAUD_RATE,
+                         features: Sequence[str] | None = None) -> Splits:
+    """SYNTHETIC transactions (not real data) with the creditcard.csv schema, seeded; index % 5 == 4 held
+    out. ``features``: the columns a model reads, as for ``creditcard`` (the others, such as Time, are dropped)."""
+    from aezoo.data.tabular import table_splits
 
+    columns = _model_columns(features)
     x, y = generate_creditcard(n_rows, seed=seed, fraud_rate=fraud_rate)
+    x = x[:, [FEATURES.index(c) for c in columns]]
     return table_splits(
-        x.astype("float32"), y, features=FEATURES, label=LABEL, name="synthetic-creditcard",
+        x.astype("float32"), y, features=columns, label=LABEL, name="synthetic-creditcard",
         description=(f"SYNTHETIC credit-card transactions generated by aezoo (NOT real data; seed {seed}): "
                      f"{n_rows:,} rows with the creditcard.csv schema, {int(y.sum()):,} frauds "
                      f"({100 * y.mean():.3f} %)"),

@@ -258,13 +258,13 @@ class FraudDetector(OutlierMixin, BaseEstimator):
         scikit-learn does not take as feature names), is read by position."""
         if not (hasattr(X, "columns") and hasattr(X, "to_numpy")):
             return X, None if names is None else list(names)
-        from aezoo.data.tabular import select_columns
+        from aezoo.data.columns import check_columns
 
         dropped = {*self.ignore, *([self.label] if self.label is not None else [])}
         present = [c for c in X.columns if c not in dropped]
         if not all(isinstance(c, str) for c in present):
             return X[present], None if names is None else list(names)
-        columns, _ = select_columns(present, names, None, source="The DataFrame")
+        columns = present if names is None else check_columns(present, names, source="The DataFrame")
         return X[columns], columns
 
     def _validated(self, X: Any, *, reset: bool) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aezoo.data.columns import check_columns, shorten
 from aezoo.errors import AezooError
 
 from .plugin import CONFIG
@@ -298,7 +299,7 @@ class TabularAE(nn.Module):
                 raise InputShapeError(f"Cannot read rows from a {type(X).__name__}: {exc}.",
                                       "Pass a numeric array, tensor or DataFrame.") from exc
         if X.ndim != 2 or X.shape[1] != self.n_features:
-            named = f" ({_short(self.feature_names)})" if self.feature_names else ""
+            named = f" {shorten(self.feature_names)}" if self.feature_names else ""
             hint = " Use X.reshape(1, -1) for a single row." if X.ndim == 1 else ""
             raise InputShapeError(f"Expected rows shaped (n_samples, {self.n_features}){named}, got {tuple(X.shape)}.",
                                   "Pass one column per feature, in the model's order." + hint)
@@ -319,14 +320,12 @@ class TabularAE(nn.Module):
         return x
 
     def _frame_columns(self, frame: Any) -> Any:
-        from aezoo.data.tabular import select_columns
-
-        if self.ignored:
-            frame = frame.drop(columns=[c for c in frame.columns if str(c) in self.ignored])
+        """The model's columns of a DataFrame, by name; its label and ``ignore`` columns are dropped."""
         if self.feature_names is None:
-            columns = [c for c in frame.columns if str(c) != self.label]
+            columns = [c for c in frame.columns if str(c) != self.label and str(c) not in self.ignored]
         else:
-            columns, _ = select_columns(list(frame.columns), self.feature_names, self.label, source="The DataFrame")
+            columns = check_columns(frame.columns, self.feature_names, optional=(self.label, *self.ignored),
+                                    source="The DataFrame")
         try:
             return frame[columns].to_numpy(dtype="float32")
         except (TypeError, ValueError) as exc:
@@ -350,11 +349,6 @@ class _eval:
 def _check_contamination(value: float) -> None:
     if not 0.0 < float(value) <= 0.5:
         raise ValueError(f"contamination must be in (0, 0.5], got {value!r}.")
-
-
-def _short(names: Sequence[str] | None, limit: int = 6) -> str:
-    names = list(names or ())
-    return ", ".join(names) if len(names) <= limit else ", ".join(names[:limit - 2]) + ", ..., " + names[-1]
 
 
 def build(**config: Any) -> TabularAE:
