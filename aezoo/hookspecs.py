@@ -10,7 +10,10 @@ implements hooks with ``@aezoo.hookimpl``. Keep that module free of torch import
 architecture by an import string (``ModelSpec.builder``) so that ``aezoo list`` stays fast.
 
 Hooks take keyword arguments only; a hook may declare fewer arguments than the spec offers, so
-new arguments can be added without breaking existing plugins.
+new arguments can be added without breaking existing plugins. aezoo calls them through pluggy, one
+plugin at a time. An implementation of a hook this module does not define (a misspelt name) makes
+the plugin broken, named in a warning and by ``aezoo plugins``; a plugin that implements a hook of a
+newer aezoo marks it ``@aezoo.hookimpl(optionalhook=True)`` to keep working with older ones.
 """
 
 from __future__ import annotations

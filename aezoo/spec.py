@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypedDict
 
 from .errors import InvalidSpecError
 
@@ -225,6 +225,51 @@ class Recipe:
         _check_json_dict(owner, "recipe.options", self.options)
 
 
+class Preprocessing(TypedDict, total=False):
+    """What inputs a model takes: the keys aezoo's code reads, typed, plus ``notes`` for people. Every
+    key is optional; ``ModelSpec.validate`` refuses other keys and wrong types. It is written into
+    every checkpoint's config.json; a checkpoint read back keeps what it holds (older ones carry prose
+    keys such as ``noise`` or ``scaling``, which nothing reads).
+
+    Keys: ``image_size`` (images: the side in pixels), ``channels`` (images: 1 gray, 3 RGB), ``range``
+    (images: ``[low, high]`` of the pixel values), ``features`` (tables: the column names in the
+    model's order, or None for unnamed columns), ``label`` (tables: the 0/1 label column a table may
+    carry, or None), ``notes`` (prose: the noise, the scaling, the score... no code reads it)."""
+
+    image_size: int
+    channels: int
+    range: list[float]
+    features: list[str] | None
+    label: str | None
+    notes: str
+
+
+def check_preprocessing(owner: str, value: Any) -> None:
+    """Refuse a ``preprocessing`` with a key aezoo does not know or a value of the wrong type, by name."""
+    _check_json_dict(owner, "preprocessing", value)
+    unknown = sorted(set(value) - set(Preprocessing.__annotations__))
+    if unknown:
+        raise InvalidSpecError(
+            f"{owner}: field 'preprocessing' has keys {unknown} that aezoo does not read.",
+            f"Use only {', '.join(Preprocessing.__annotations__)} (aezoo.spec.Preprocessing); put prose in 'notes'.",
+        )
+    for key in ("image_size", "channels"):
+        if key in value:
+            _check_int(owner, f"preprocessing.{key}", value[key], minimum=1)
+    bounds = value.get("range", [0.0, 1.0])
+    numbers = isinstance(bounds, (list, tuple)) and len(bounds) == 2 and all(
+        isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+    if not numbers or not bounds[0] < bounds[1]:
+        raise _field_error(owner, "preprocessing.range", bounds, "[low, high] with low < high")
+    features = value.get("features")
+    names = isinstance(features, (list, tuple)) and all(isinstance(f, str) for f in features)
+    if features is not None and (not names or len(set(features)) != len(features)):
+        raise _field_error(owner, "preprocessing.features", features, "a list of distinct column names or None")
+    if value.get("label") is not None:
+        _check_str(owner, "preprocessing.label", value["label"], empty=False)
+    _check_str(owner, "preprocessing.notes", value.get("notes", ""))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A model in the zoo: architecture by reference, config, recipe, weights and card.
@@ -234,8 +279,8 @@ class ModelSpec:
     ``builder`` (``"package.module:function"``, called as ``builder(**config)``), ``config`` (plain
     JSON), ``card`` (``CardData``), ``params`` (the exact parameter count), ``recipe`` (``Recipe`` or
     None), ``weights`` (``WeightsManifest`` or None: not published yet), ``preprocessing`` (what
-    inputs the model takes, plain JSON: ``image_size``, ``channels``...), ``distribution`` (set by
-    the registry: the distribution that registered it)."""
+    inputs the model takes: a ``Preprocessing``, e.g. ``image_size``, ``channels``, ``features``),
+    ``distribution`` (set by the registry: the distribution that registered it)."""
 
     name: str
     summary: str
@@ -247,7 +292,7 @@ class ModelSpec:
     params: int  # parameter count, checked against the built module by the conformance tests
     recipe: Recipe | None = None
     weights: WeightsManifest | None = None
-    preprocessing: dict[str, Any] = field(default_factory=dict, hash=False)
+    preprocessing: Preprocessing = field(default_factory=Preprocessing, hash=False)
     distribution: str = ""  # filled in by the registry: who registered this spec
 
     def __post_init__(self) -> None:
@@ -275,7 +320,7 @@ class ModelSpec:
             raise _field_error(owner, "task", self.task, "one of " + ", ".join(TASKS))
         _check_str(owner, "family", self.family, empty=False)
         _check_json_dict(owner, "config", self.config)
-        _check_json_dict(owner, "preprocessing", self.preprocessing)
+        check_preprocessing(owner, self.preprocessing)
         _check_int(owner, "params", self.params)
         if not isinstance(self.card, CardData):
             raise _field_error(owner, "card", self.card, "an aezoo.CardData")

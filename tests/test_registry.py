@@ -604,6 +604,15 @@ BAD_FIELDS = [
     pytest.param({"recipe": Recipe(step="m:S", dataset="digits", epochs=1, batch_size=8, lr=float("nan"))},
                  "'recipe.lr' is nan", id="recipe-lr"),
     pytest.param({"weights": "org/x"}, "'weights' is 'org/x'", id="weights"),
+    pytest.param({"preprocessing": {"noise": "p=0.5"}}, "'preprocessing' has keys ['noise'] that aezoo does not read",
+                 id="preprocessing-prose-key"),
+    pytest.param({"preprocessing": {"image_size": "28"}}, "'preprocessing.image_size' is '28'", id="image-size"),
+    pytest.param({"preprocessing": {"channels": 0}}, "'preprocessing.channels' is 0", id="channels"),
+    pytest.param({"preprocessing": {"range": [1.0, 0.0]}}, "'preprocessing.range' is [1.0, 0.0]", id="range"),
+    pytest.param({"preprocessing": {"features": ["a", "a"]}}, "'preprocessing.features' is ['a', 'a']",
+                 id="features-twice"),
+    pytest.param({"preprocessing": {"label": 3}}, "'preprocessing.label' is 3", id="label"),
+    pytest.param({"preprocessing": {"notes": ["x"]}}, "'preprocessing.notes' is ['x']", id="notes"),
 ]
 
 
@@ -621,6 +630,36 @@ def test_spec_fields_are_validated_by_type_and_allowed_value(fields, expected):
 def test_a_model_name_of_the_wrong_type_is_a_named_error_at_construction(name):
     with pytest.raises(InvalidSpecError, match="Model name"):
         spec(name)  # type: ignore[arg-type]
+
+
+def test_every_preprocessing_key_validates_and_old_checkpoints_keep_their_prose_keys(tmp_path):
+    """The typed keys pass; a checkpoint written before them (prose keys such as 'noise') still loads,
+    its preprocessing read as it is: nothing reads the prose."""
+    import shutil
+
+    import torch
+
+    import aezoo
+
+    good = {"image_size": 28, "channels": 1, "range": [0.0, 1.0], "features": None, "label": None, "notes": "x"}
+    ModelSpec(name="x-ae", summary="s", task="reconstruct", family="ae", builder="m:f", config={},
+              card=CardData(license="mit"), params=0, preprocessing=good).validate()
+    shipped = Path(__file__).resolve().parents[1] / "weights" / "fc-dae-mnist"
+    folder = shutil.copytree(shipped, tmp_path / "fc-dae-mnist")
+    model = aezoo.load(folder, device="cpu")
+    assert model.aezoo.preprocessing["noise"] == "pixel masking, p=0.5"  # read, accepted, never used
+    assert model.denoise(torch.rand(2, 28, 28)).shape == (2, 28, 28)
+
+
+@pytest.mark.parametrize(("columns", "kind", "expected"), [
+    (("a", 1), "tabular", "'columns' is ('a', 1), not a tuple of column names"),
+    (("a",), "images", "'columns' is ('a',), not empty for a data set of images"),
+])
+def test_a_data_set_s_columns_are_names_of_a_table(columns, kind, expected):
+    with pytest.raises(InvalidSpecError, match="Data set spec 'd'") as error:
+        DatasetSpec("d", "s", kind, "m:f", "here", True, columns=columns).validate()
+    assert expected in str(error.value)
+    assert DatasetSpec("d", "s", "tabular", "m:f", "here", True, columns=("a", "b")).validate().columns == ("a", "b")
 
 
 def test_every_installed_spec_validates():

@@ -121,9 +121,10 @@ def split_in_memory(data: Any, *, name: str) -> Splits:
     from torch.utils.data import Dataset, Subset, TensorDataset
 
     if isinstance(data, Dataset):
-        train_index, test_index = split_indices(len(data))  # type: ignore[arg-type]
+        n = len(data)  # type: ignore[arg-type]
+        train_index, test_index = split_indices(n)
         return Splits(Subset(data, train_index), Subset(data, test_index), name,
-                      f"a {type(data).__name__} of {len(data)} items", _split_text(len(train_index), len(test_index)))
+                      f"a {type(data).__name__} of {n} items", _split_text(len(train_index), len(test_index)))
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
         data = data.to_numpy(dtype="float32", copy=True)
     try:

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
 from aezoo.card import read_prose
-from aezoo.spec import Release
+from aezoo.spec import Preprocessing, Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
 
@@ -14,7 +14,7 @@ RELEASE = Release.from_json(files(__package__) / "release.json")
 # BatchNorm and a 64-dimensional code as in pythae's CelebA AAE (whose widths 128..1024 would make a 98 MB file).
 CONFIG = {"image_size": 64, "channels": 3, "latent_dim": 64, "widths": [48, 96, 192, 384], "disc_hidden": [512, 512],
           "norm": "batch"}
-PREPROCESSING = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
+PREPROCESSING: Preprocessing = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
 
 # A small grayscale shape from the same builder, for small images and quick experiments (not shipped).
 SMALL_CONFIG = {"image_size": 32, "channels": 1, "latent_dim": 32, "widths": [32, 64, 128], "disc_hidden": [128, 128],

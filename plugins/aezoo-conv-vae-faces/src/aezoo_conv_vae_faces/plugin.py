@@ -6,14 +6,14 @@ from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
 from aezoo.card import read_prose
-from aezoo.spec import Release
+from aezoo.spec import Preprocessing, Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
 
 # The shipped shape, CelebA's as the series targets: 64x64 RGB, four stride-2 stages to 4x4, latent 128
 # (pythae and PyTorch-VAE use four stages and a latent of 64-128 on CelebA 64x64).
 CONFIG = {"image_size": 64, "channels": 3, "latent_dim": 128, "widths": [32, 64, 128, 256], "negative_slope": 0.2}
-PREPROCESSING = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
+PREPROCESSING: Preprocessing = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
 
 # A small grayscale shape from the same builder, for small images and quick experiments (not shipped).
 SMALL_CONFIG = {"image_size": 32, "channels": 1, "latent_dim": 32, "widths": [32, 64, 128], "negative_slope": 0.2}

@@ -6,13 +6,13 @@ from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
 from aezoo.card import read_prose
-from aezoo.spec import Release
+from aezoo.spec import Preprocessing, Release
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
 
 # The shipped shape: pytorch/examples' DCGAN for CelebA 64x64 RGB.
 CONFIG = {"image_size": 64, "channels": 3, "nz": 100, "ngf": 64, "ndf": 64}
-PREPROCESSING = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
+PREPROCESSING: Preprocessing = {"image_size": 64, "channels": 3, "range": [0.0, 1.0]}
 
 # A small grayscale shape from the same builder, for small images and quick experiments (not shipped).
 SMALL_CONFIG = {"image_size": 32, "channels": 1, "nz": 100, "ngf": 32, "ndf": 32}

@@ -8,7 +8,7 @@ from typing import Any
 
 from aezoo import DatasetSpec, ModelSpec, Recipe, hookimpl
 from aezoo.card import read_prose
-from aezoo.spec import Release
+from aezoo.spec import Preprocessing, Release
 
 from . import creditcard  # the creditcard.csv schema and the loaders of its data sets (no torch there)
 
@@ -41,17 +41,17 @@ RECIPE = Recipe(
 )
 
 
-def preprocessing_for(config: dict[str, Any]) -> dict[str, Any]:
+def preprocessing_for(config: dict[str, Any]) -> Preprocessing:
     """What data a checkpoint of this config reads: its columns by name (data loaders check them)."""
     features = config["features"]
     return {
         "features": list(features) if isinstance(features, list) else None,
         "label": config.get("label"),
-        "scaling": "z-score per feature with the mean and standard deviation of the normal training rows "
-                   f"(a feature whose deviation is below {config.get('min_scale')} keeps scale 1, as in "
-                   "scikit-learn's StandardScaler), stored in model.safetensors",
-        "score": "mean squared reconstruction error over the z-scored features",
-        "threshold": "the (1 - contamination) percentile of the training rows' scores, stored in model.safetensors",
+        "notes": "scaling: z-score per feature with the mean and standard deviation of the normal training rows "
+                 f"(a feature whose deviation is below {config.get('min_scale')} keeps scale 1, as in "
+                 f"scikit-learn's StandardScaler); score: {config.get('score', 'mse')} of the reconstruction "
+                 "residuals over the z-scored features; threshold: the (1 - contamination) percentile of the "
+                 "training rows' scores; statistics and threshold stored in model.safetensors",
     }
 
 

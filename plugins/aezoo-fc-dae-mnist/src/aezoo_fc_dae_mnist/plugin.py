@@ -8,11 +8,12 @@ from importlib.resources import files
 
 from aezoo import ModelSpec, Recipe, hookimpl
 from aezoo.card import read_prose
-from aezoo.spec import Release
+from aezoo.spec import Preprocessing, Release
 
 BUILDER = "aezoo_fc_dae_mnist.model:build"
 CONFIG = {"image_size": 28, "channels": 1, "hidden": 1176, "negative_slope": 0.01}
-PREPROCESSING = {"image_size": 28, "channels": 1, "range": [0.0, 1.0], "noise": "pixel masking, p=0.5"}
+PREPROCESSING: Preprocessing = {"image_size": 28, "channels": 1, "range": [0.0, 1.0],
+                                "notes": "noise: pixel masking, p=0.5"}
 PARAMS = 1_845_928
 
 RELEASE = Release.from_json(files(__package__) / "release.json")
@@ -25,7 +26,7 @@ SPEC = ModelSpec(
     family="denoising-ae",
     builder=BUILDER,
     config=dict(CONFIG),
-    preprocessing=dict(PREPROCESSING),
+    preprocessing=PREPROCESSING.copy(),
     params=PARAMS,
     recipe=Recipe(
         step="aezoo.training.steps:DenoisingStep",
@@ -52,7 +53,7 @@ FASHION_SPEC = ModelSpec(
     family="denoising-ae",
     builder=BUILDER,
     config=dict(CONFIG),
-    preprocessing=dict(PREPROCESSING),
+    preprocessing=PREPROCESSING.copy(),
     params=PARAMS,
     recipe=Recipe(
         step="aezoo.training.steps:DenoisingStep",
