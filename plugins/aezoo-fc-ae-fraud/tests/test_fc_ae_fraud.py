@@ -276,3 +276,22 @@ def test_the_credit_card_data_sets_are_the_plugin_s():
     assert schema_dataset(frame.columns[:-1]) is None and schema_dataset(frame.columns, "label") is None
     splits = frame_splits(frame, features=FEATURES, label="Class")
     assert "time split" in splits.split and splits.train.features == tuple(FEATURES)
+
+
+@pytest.mark.parametrize(("order", "message"), [
+    (lambda names: names[::-1], r"the same columns in another order \(\['Amount', 'V28'"),
+    (lambda names: ["Time", *names[1:]], r"missing columns \['V1'\]; unexpected columns \['Time'\]"),
+], ids=["reordered", "renamed"])
+def test_the_anomaly_step_checks_the_training_columns_by_name_and_order(order, message):
+    """The step reads rows by position, so it asks the one column check for the model's columns in
+    the model's order."""
+    from aezoo.data.tabular import TableDataset
+    from aezoo.training.steps.anomaly import AnomalyStep
+
+    model = aezoo.build(aezoo.info("fc-ae-fraud"))
+    step = AnomalyStep(model, aezoo.info("fc-ae-fraud").recipe, torch.device("cpu"))
+    rows = TableDataset(torch.zeros(4, 29), torch.zeros(4, dtype=torch.long), order(list(FEATURES)), "Class", True)
+    with pytest.raises(ColumnsError, match=message) as error:
+        step.prepare(rows)
+    assert error.value.what.startswith("The training data does not have the columns the model expects")
+    assert "aezoo.build(spec, config=" in error.value.hint
