@@ -1,5 +1,6 @@
 # make demo  - set up .venv (pinned torch pair, aezoo, first-party plugins) and denoise digits
 # make test  - set up .venv and .venv-olah (a loopback hub server), then run the whole suite
+# make lint  - ruff and mypy, as CI runs them
 # make docs  - build the documentation site into site/ (mkdocs build --strict; the tests build it too)
 # make release - re-pin every plugin's release file: push each weights/NAME to a loopback hub (see docs/weights.md)
 PYTHON ?= python3
@@ -8,13 +9,18 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 OLAH := .venv-olah/bin/olah-cli
 
-.PHONY: demo test install clean release docs bench
+.PHONY: demo test lint install clean release docs bench
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.installed $(OLAH)
 	AEZOO_OLAH=$(abspath $(OLAH)) AEZOO_REQUIRE_OLAH=1 $(BIN)/python -m pytest -n 2 -q
+
+# ruff (the rule set in pyproject.toml) over the tree, mypy over the typed core ([tool.mypy] files)
+lint: $(VENV)/.installed
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 install: $(VENV)/.installed
 

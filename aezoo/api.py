@@ -92,7 +92,8 @@ def download(
     if revision is not None and revision != manifest.revision:
         if to is not None:
             raise InvalidReferenceError(
-                f"A mirror folder holds the pinned {manifest.repo_id}@{manifest.revision[:12]}, not revision {revision!r}.",
+                f"A mirror folder holds the pinned {manifest.repo_id}@{manifest.revision[:12]}, "
+                f"not revision {revision!r}.",
                 "Drop the revision to write the mirror (AEZOO_MIRRORS checks files against the pinned sha256).",
             )
         folder = hub.fetch_ref(manifest.repo_id, hub.check_revision(revision), **access)
@@ -220,6 +221,12 @@ def build(spec: ModelSpec, config: dict[str, Any] | None = None) -> torch.nn.Mod
             "Use a config.json written for this model, or update the plugin.",
         ) from exc
     return builder(**config)
+
+
+def model_info(model: torch.nn.Module) -> ModelInfo:
+    """``model.aezoo``, typed: torch types every attribute set on a module at run time as
+    ``Tensor | Module``, so code that type-checks reads it through this."""
+    return cast(ModelInfo, model.aezoo)
 
 
 def pick_device(device: str = "auto") -> torch.device:

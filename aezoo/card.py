@@ -22,6 +22,7 @@ sections; the ``aezoo`` key of the front matter holds only the metrics with thei
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,7 +189,7 @@ def _usage(install: str, *code: str) -> str:
     return "\n".join(["## Usage", "", "```bash", install, "```", "", "```python", *code, "```", ""])
 
 
-def usage_section(spec: ModelSpec, config: dict[str, Any], preprocessing: dict[str, Any]) -> str:
+def usage_section(spec: ModelSpec, config: Mapping[str, Any], preprocessing: Mapping[str, object]) -> str:
     """The Usage section: the pip install line and the task call with inputs of the right shape."""
     install = " ".join(["pip install aezoo", *([spec.distribution] if spec.distribution.startswith("aezoo-") else [])])
     load = f'aezoo.load("{spec.name}")'
@@ -209,11 +210,13 @@ def usage_section(spec: ModelSpec, config: dict[str, Any], preprocessing: dict[s
                               f"{result} = model.{method}(images)  # the same shape, in [0, 1]")
     if spec.task == "anomaly" and width:
         named = "" if not columns else (
-            f": the columns {', '.join(columns)}" if len(columns) <= 4 else f": the columns {columns[0]}, ..., {columns[-1]}"
+            f": the columns {', '.join(columns)}" if len(columns) <= 4
+            else f": the columns {columns[0]}, ..., {columns[-1]}"
         ) + " in this order, or a DataFrame with them"
         return _usage(install, "import numpy as np", "import aezoo", "", f"detector = {load}",
                               f"rows = np.random.default_rng(0).random((8, {width}))  # (N, {width}){named}",
-                              "scores = detector.decision_function(rows)  # one anomaly score per row, higher = stranger",
+                              "scores = detector.decision_function(rows)  # one anomaly score per row, "
+                              "higher = stranger",
                               "flags = detector.predict(rows)  # 1 where the score passes the stored threshold")
     return _usage(install, "import aezoo", "", f"model = {load}  # a torch.nn.Module in eval mode")
 
@@ -234,7 +237,7 @@ def read_card(path: Path) -> CardData | None:
         match = REGEX_YAML_BLOCK.search(text)
         # libyaml's safe loader when PyYAML has it: the pure-Python one took most of a warm load's time
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        meta = (yaml.load(match.group(2), Loader=loader) if match else None) or {}  # noqa: S506 - a safe loader
+        meta = (yaml.load(match.group(2), Loader=loader) if match else None) or {}
         if not isinstance(meta, dict):
             raise TypeError(f"the front matter is a {type(meta).__name__}, not a mapping")
         doc = meta.get("aezoo")
@@ -247,7 +250,7 @@ def read_card(path: Path) -> CardData | None:
             metrics = doc.pop("metrics", None) or []
             if not isinstance(metrics, list) or not all(isinstance(m, dict) for m in metrics):
                 raise TypeError("'metrics' is not a list of mappings")
-            sections = _sections(text[match.end():])[1]
+            sections = _sections(text[match.end():] if match else "")[1]
             for field, heading in SECTIONS.items():  # older cards keep the prose under 'aezoo' too
                 doc.setdefault(field, sections.get(heading, ""))
             doc.setdefault("license", meta.get("license", ""))

@@ -55,12 +55,14 @@ def read_config(folder: Path) -> CheckpointConfig:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and integers of more than 4,300 digits
-        raise CheckpointError(f"{path} is not valid JSON ({str(exc)[:200]}).", "Restore or re-download the checkpoint.") from exc
+        raise CheckpointError(f"{path} is not valid JSON ({str(exc)[:200]}).",
+                              "Restore or re-download the checkpoint.") from exc
     except RecursionError as exc:
         raise CheckpointError(f"{path} is JSON nested too deeply.", "Restore or re-download the checkpoint.") from exc
     except OSError as exc:
-        raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.", "Check the file and its permissions.") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("architecture"), str) or not isinstance(doc.get("config"), dict):
+        raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.",
+                              "Check the file and its permissions.") from exc
+    if not (isinstance(doc, dict) and isinstance(doc.get("architecture"), str) and isinstance(doc.get("config"), dict)):
         raise CheckpointError(
             f"{path} lacks 'architecture' (a model name) and 'config' (an object).",
             "Restore or re-download the checkpoint.",

@@ -30,7 +30,8 @@ def evaluate(
     model = load(name_or_path, device=device, **hub)
     spec = model.aezoo.spec
     if spec.recipe is None:
-        raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.", "Ask its plugin's author for one.")
+        raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.",
+                            "Ask its plugin's author for one.")
     splits = resolve_data(spec.recipe.dataset if data is None else data, spec, model.aezoo.preprocessing)
     step = import_object(spec.recipe.step)(model, spec.recipe, next(model.parameters()).device)
     step.fit_references(splits.train)

@@ -365,7 +365,7 @@ def _export(module: nn.Module, part: Part, opset: int | None, half: bool) -> byt
                 output_names=[part.output_name], dynamic_shapes=({0: batch},), verbose=False,
             )
             return program.model_proto.SerializeToString()
-    except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; each is the same failure here
+    except Exception as exc:
         raise ExportFailedError(
             f"torch.onnx.export could not export the {part.name} ({_first_line(exc)}).",
             "Try another --opset, or report it with AEZOO_DEBUG=1's traceback.",
@@ -404,7 +404,7 @@ def _check(onnx_bytes: bytes, part: Part, half: bool) -> tuple[str, tuple[float,
     options.log_severity_level = 3  # errors only: the runtime otherwise warns about its own graph choices
     try:
         session = onnxruntime.InferenceSession(onnx_bytes, options, providers=_providers(half))
-    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped failures
+    except Exception as exc:
         raise _runtime_error(exc, part, half) from exc
     generator = torch.Generator().manual_seed(CHECK_SEED)
     worst_abs = worst_rel = 0.0
@@ -413,7 +413,7 @@ def _check(onnx_bytes: bytes, part: Part, half: bool) -> tuple[str, tuple[float,
         expected = (part.reference or part.module)(x).detach().to(torch.float64).cpu().numpy()
         try:
             (got,) = session.run(None, {part.input_name: (x.half() if half else x).numpy()})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _runtime_error(exc, part, half) from exc
         abs_error, rel_error = max_errors(got, expected, tolerance)
         worst_abs, worst_rel = max(worst_abs, abs_error), max(worst_rel, rel_error)

@@ -31,7 +31,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def aezoo_register_models() -> list[ModelSpec]:
+def aezoo_register_models() -> list[ModelSpec]:  # type: ignore[empty-body]  # pluggy never runs a spec's body
     """Return the models this plugin provides, as ``aezoo.spec.ModelSpec`` records.
 
     Called once per process, when a model is first looked up. Each name must be unique across
@@ -43,7 +43,7 @@ def aezoo_register_models() -> list[ModelSpec]:
 
 
 @hookspec
-def aezoo_register_datasets() -> list[DatasetSpec]:
+def aezoo_register_datasets() -> list[DatasetSpec]:  # type: ignore[empty-body]
     """Return the data sets this plugin provides, as ``aezoo.spec.DatasetSpec`` records.
 
     A data set is referred to by name in a model's ``Recipe.dataset`` and by users as

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from .errors import (
     AezooError,
@@ -311,7 +311,8 @@ def _verify_cached(
                 path.unlink()
         except OSError as unlink_error:  # a read-only cache must not hide the checksum failure
             raise ChecksumMismatchError(
-                f"{exc.what} The bad file could not be removed from the cache ({unlink_error.strerror or unlink_error}).",
+                f"{exc.what} The bad file could not be removed from the cache "
+                f"({unlink_error.strerror or unlink_error}).",
                 f"Remove {path} (and {blob}) by hand, or make the cache ({root}) writable, then try again.",
             ) from exc
         raise ChecksumMismatchError(
@@ -363,7 +364,9 @@ def _download(
 def _local_copies(pinned: bool) -> str:
     """The way out that needs no hub. Mirrors hold pinned checkpoints only: an ``hf://`` reference
     or ``org/name`` never consults them, so its advice never names them."""
-    return "use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1)" if pinned else "load from the local cache (HF_HUB_OFFLINE=1)"
+    if pinned:
+        return "use local copies (AEZOO_MIRRORS, HF_HUB_OFFLINE=1)"
+    return "load from the local cache (HF_HUB_OFFLINE=1)"
 
 
 # -- every answer of the hub, checked while aezoo asks ----------------------------------------------------------------
@@ -599,7 +602,7 @@ class _hub_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, exc, tb) -> bool:  # noqa: ANN001
+    def __exit__(self, kind, exc, tb) -> Literal[False]:  # raises aezoo's error, or lets exc go on
         if exc is None or isinstance(exc, AezooError) or not isinstance(exc, Exception):
             return False
         from huggingface_hub import constants
@@ -613,7 +616,8 @@ class _hub_errors:
             raise WeightsUnavailableError(f"Revision not found for {self.where}.", "Check the revision.") from exc
         if isinstance(exc, hf.RepositoryNotFoundError | hf.GatedRepoError):
             raise WeightsUnavailableError(
-                f"Cannot access {self.where}: the repo does not exist, is private, or the file is missing ({exc.__class__.__name__}).",
+                f"Cannot access {self.where}: the repo does not exist, is private, or the file is missing "
+                f"({exc.__class__.__name__}).",
                 "Check the name and revision; for a private repo set HF_TOKEN or run 'hf auth login'.",
             ) from exc
         if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):

@@ -75,7 +75,8 @@ def is_verified(path: Path, expected: str) -> bool:
         return False
 
 
-def verify(path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256", force: bool = False) -> None:
+def verify(path: Path, expected: str, *, size: int | None = None, algorithm: str = "sha256",
+           force: bool = False) -> None:
     """Raise ``ChecksumMismatchError`` unless ``path`` has the expected digest (and size)."""
     path = Path(path)
     if not force and is_verified(path, expected):

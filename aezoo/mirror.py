@@ -55,8 +55,8 @@ def write_mirror(manifest: WeightsManifest, source: Path, to: Path, *, overwrite
             actual = sha256_of(copy)
             if actual != entry.sha256:
                 raise ChecksumMismatchError(
-                    f"The copy of {entry.path} for {manifest.repo_id} has sha256 {actual}, not the pinned {entry.sha256};"
-                    f" {target} was not written.",
+                    f"The copy of {entry.path} for {manifest.repo_id} has sha256 {actual}, "
+                    f"not the pinned {entry.sha256}; {target} was not written.",
                     "Check the disk the mirror is written to, then run the command again.",
                 )
         _move_into_place(staging, target)

@@ -155,7 +155,8 @@ def _histogram(axes: Axes, scores: np.ndarray, labels: np.ndarray, threshold: fl
     for label, name, colour in ((0, "normal", "tab:blue"), (1, "anomaly", "tab:red")):
         chosen = scores[labels == label]
         if len(chosen):
-            axes.hist(chosen, bins=bins, weights=np.full(len(chosen), 1 / len(chosen)), alpha=0.55 if label == 0 else 0.8, color=colour,
+            axes.hist(chosen, bins=bins, weights=np.full(len(chosen), 1 / len(chosen)),
+                      alpha=0.55 if label == 0 else 0.8, color=colour,
                       histtype="stepfilled" if label == 0 else "step", linewidth=1.5, label=f"{name} ({len(chosen):,})")
     axes.axvline(threshold, color="black", linestyle="--", label=f"threshold_ = {threshold:.4g}")
     axes.set_xlabel("anomaly score" + (" (log scale)" if logarithmic else ""))
@@ -194,7 +195,8 @@ def _precision_recall(axes: Axes, scores: np.ndarray, labels: np.ndarray, thresh
               label=f"AP {average_precision_score(labels, scores):.4f}")
     axes.axhline(labels.mean(), color="grey", linestyle=":", label=f"random ({labels.mean():.3g})")
     _, at_recall, at_precision = _at_threshold(scores, labels, threshold)
-    axes.plot([at_recall], [at_precision], "ko", label=f"threshold_: recall {at_recall:.3g}, precision {at_precision:.3g}")
+    axes.plot([at_recall], [at_precision], "ko",
+              label=f"threshold_: recall {at_recall:.3g}, precision {at_precision:.3g}")
     axes.set_xlabel("recall")
     axes.set_ylabel("precision")
     axes.set_ylim(0, 1.02)
@@ -222,7 +224,8 @@ def plot_image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], path: s
     margin_left, margin_top = 0.9, 0.45 if title else 0.1
     figure = _figure(width * pixels / DPI + margin_left, height * pixels / DPI + margin_top + 0.1, layout=None)
     axes = figure.add_axes((margin_left / figure.get_figwidth(), 0.1 / figure.get_figheight(),
-                            width * pixels / DPI / figure.get_figwidth(), height * pixels / DPI / figure.get_figheight()))
+                            width * pixels / DPI / figure.get_figwidth(),
+                            height * pixels / DPI / figure.get_figheight()))
     image = grid.permute(1, 2, 0).numpy()
     axes.imshow(image[:, :, 0] if rows[0].shape[1] == 1 else image, cmap="gray", vmin=0, vmax=1,
                 interpolation="nearest")

@@ -172,9 +172,12 @@ def _check_listing(api: Any, repo_id: str, commit: str, folder: Path, files: lis
     wrong = []
     for pinned in files:
         entry = listed.get(pinned["path"])
-        same = entry is not None and entry.size == pinned["size"] and (
-            (entry.lfs.sha256 == pinned["sha256"]) if entry.lfs else entry.blob_id == git_blob_sha1(folder / pinned["path"])
-        )
+        if entry is None or entry.size != pinned["size"]:
+            same = False
+        elif entry.lfs:
+            same = entry.lfs.sha256 == pinned["sha256"]
+        else:
+            same = entry.blob_id == git_blob_sha1(folder / pinned["path"])
         if not same:
             wrong.append(pinned["path"])
     if wrong:
@@ -210,7 +213,8 @@ def _push_errors(endpoint: str, repo_id: str, action: str) -> Iterator[None]:
             if isinstance(cause, hf.HfHubHTTPError) and getattr(cause, "response", None) is not None:
                 raise _http_error(cause, where, repo_id) from exc
         if isinstance(exc, ValueError):  # the client's own refusals: LFS batch errors, malformed answers
-            raise RepoRefusedError(f"Could not {where}: {exc}", "Check the repo and the folder, then push again.") from exc
+            raise RepoRefusedError(f"Could not {where}: {exc}",
+                                   "Check the repo and the folder, then push again.") from exc
         raise
 
 

@@ -7,9 +7,10 @@ recorded as broken (with its error) and skipped with a one-line warning, unless
 (``ModelSpec.validate``); a faulty one is skipped with a warning naming it and its distribution,
 and the plugin's other specs still register. A name (model or data set) that two distributions
 register is an error naming both, never resolved to one of them; a name that no plugin registers
-while a plugin failed to load says so, naming that plugin and its error. Each plugin's import and hooks are timed
-(``aezoo plugins --timings``); one slower than ``SLOW_PLUGIN_SECONDS`` is named in a warning. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or
-``Registry(autoload=False)``) turns discovery off; plugins can then be registered in code.
+while a plugin failed to load says so, naming that plugin and its error. Each plugin's import and
+hooks are timed (``aezoo plugins --timings``); one slower than ``SLOW_PLUGIN_SECONDS`` is named in a
+warning. ``AEZOO_DISABLE_PLUGIN_AUTOLOAD=1`` (or ``Registry(autoload=False)``) turns discovery off;
+plugins can then be registered in code.
 
 Hooks are called through pluggy (``pm.hook``, its argument handling included), one plugin at a time
 (``subset_hook_caller``), so that each plugin's failure and time stay its own. Before the first
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -31,7 +31,6 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .settings import SLOW_PLUGIN_SECONDS, env_flag
 from .errors import (
     AezooError,
     DatasetUnavailableError,
@@ -41,6 +40,7 @@ from .errors import (
     ModelNotFoundError,
     PluginLoadError,
 )
+from .settings import SLOW_PLUGIN_SECONDS, env_flag
 from .spec import DatasetSpec, ModelSpec
 
 IN_CODE = "<registered in code>"
@@ -112,7 +112,7 @@ class Registry:
                 module = ep.load()
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - SystemExit included: third-party code must not end us
+            except BaseException as exc:
                 self._mark_broken(ep.name, dist, version, exc, seconds=time.perf_counter() - start)
                 continue
             seconds = time.perf_counter() - start
@@ -122,7 +122,7 @@ class Registry:
                 self._pm.register(module, name=f"{dist}:{ep.name}")
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - e.g. a hook pluggy does not know
+            except BaseException as exc:
                 self._mark_broken(ep.name, dist, version, exc, seconds=seconds)
                 continue
             self._origins[f"{dist}:{ep.name}"] = (ep.name, dist, version)
@@ -195,7 +195,7 @@ class Registry:
                 datasets = self._call(plugin, "aezoo_register_datasets", DatasetSpec)
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - a plugin's hook raising is a broken plugin
+            except BaseException as exc:
                 self._mark_broken(ep_name, dist, version, exc)
                 # Its record is kept in self._broken; unregistered, it is not called (and reported)
                 # again when a later register() makes the registry collect anew.

@@ -65,7 +65,8 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
             f.seek(8)
             raw = f.read(header_len)
     except OSError as exc:
-        raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.", "Check the path and its permissions.") from exc
+        raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.",
+                              "Check the path and its permissions.") from exc
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and integers of more than 4,300 digits

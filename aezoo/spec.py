@@ -129,11 +129,13 @@ class WeightsManifest:
             files = tuple(WeightsFile(**f) for f in data["files"])
             return cls(repo_id=data["repo_id"], revision=data["revision"], files=files)
         except (KeyError, TypeError, AttributeError) as exc:
-            raise InvalidSpecError(f"Malformed weights manifest: {exc}.", "Regenerate it from the weights folder.") from exc
+            raise InvalidSpecError(f"Malformed weights manifest: {exc}.",
+                                   "Regenerate it from the weights folder.") from exc
 
     @classmethod
     def from_json(cls, path: Path | Any) -> WeightsManifest:
-        """Read a manifest file, or the manifest of a release file (a path or an ``importlib.resources`` traversable)."""
+        """Read a manifest file, or the manifest of a release file (a path or an ``importlib.resources``
+        traversable)."""
         doc = json.loads(path.read_text(encoding="utf-8"))
         try:
             return cls.from_dict(doc["weights"] if isinstance(doc, dict) and "weights" in doc else doc)
@@ -309,7 +311,8 @@ class ModelSpec:
             json.dumps(self.config)
             json.dumps(self.preprocessing)
         except (TypeError, ValueError, RecursionError) as exc:
-            raise InvalidSpecError(f"{self.name}: config is not JSON-serialisable ({exc}).", "Use plain JSON values.") from exc
+            raise InvalidSpecError(f"{self.name}: config is not JSON-serialisable ({exc}).",
+                                   "Use plain JSON values.") from exc
 
     def validate(self) -> ModelSpec:
         """Check every field's type and allowed values; the registry calls this at registration,

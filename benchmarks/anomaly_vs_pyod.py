@@ -179,10 +179,9 @@ def main(argv: list[str] | None = None) -> dict:
 def synthetic_comparison() -> dict[str, dict[str, float]]:
     """The shipped weights against peers on the card's split of the SYNTHETIC credit-card data (seed 0,
     200,000 rows, test = index % 5 == 4); the peers train on the normal rows of the training split."""
+    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard
     from pyod.models.auto_encoder import AutoEncoder
     from sklearn.ensemble import IsolationForest
-
-    from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard
 
     data = synthetic_creditcard()
     x_train, y_train = data.train.x.numpy().astype("float64"), data.train.y.numpy()
@@ -212,6 +211,7 @@ def synthetic_comparison() -> dict[str, dict[str, float]]:
 def creditcard_comparison(path: Path) -> dict[str, dict[str, float]]:
     """The shipped weights and the four baselines on the real data's time split (see the docstring)."""
     from aezoo_fc_ae_fraud.creditcard import creditcard
+
     from aezoo.metrics import precision_recall_at
     from aezoo.training.steps.anomaly import BASELINE_FUNCTIONS
 

@@ -71,8 +71,8 @@ def load(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
 
 def scoring(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
     import pandas
-
     from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
+
     from aezoo.scoring import score_csv
 
     os.environ.update({k: env[k] for k in ("AEZOO_HOME", "HF_HUB_OFFLINE", "AEZOO_MIRRORS")})
@@ -101,13 +101,13 @@ def scoring(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> No
         table, out = scratch / f"rows-{n}.csv", scratch / "scores.csv"
         frame.to_csv(table, index=False)
 
-        def floor_csv(table=table) -> None:
+        def floor_csv(table: Path = table, out: Path = out) -> None:
             scores = floor_numpy(pandas.read_csv(table)[features].to_numpy())
             flags = (scores > detector.threshold_).astype(np.int64)
             pandas.DataFrame({"score": scores, "is_anomaly": flags}).to_csv(out, index_label="row")
 
         bench.compare("scoring", f"aezoo score (score_csv), {n:,} rows", floor_csv,
-                      lambda table=table: score_csv(detector, table, out), target=INFERENCE,
+                      lambda table=table, out=out: score_csv(detector, table, out), target=INFERENCE,
                       repeats=bench.repeats(5), floor_name="pandas read_csv + chunked forward + to_csv")
         table.unlink()
 
@@ -217,7 +217,7 @@ def memory(bench: Bench, scratch: Path, env: dict[str, str], *, score_gb: float,
               target=None, floor_name="-", note="linear fit over the three sizes")
 
 
-def _write_rows(path: Path, frame, n: int) -> None:  # noqa: ANN001
+def _write_rows(path: Path, frame, n: int) -> None:
     """A CSV of ``n`` rows made by repeating ``frame`` (the schema and value mix of real scoring input)."""
     body = frame.to_csv(index=False).split("\n", 1)[1]
     lines_per_copy = len(frame)

@@ -63,7 +63,8 @@ def render(result: dict) -> str:
             continue
         lines += ["", f"## {title}", ""]
         if group in TIMED and any(r["floor_s"] is not None for r in rows):
-            lines += ["| case | floor | floor time | aezoo time | ratio | target | |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            lines += ["| case | floor | floor time | aezoo time | ratio | target | |",
+                      "| --- | --- | --- | --- | --- | --- | --- |"]
             for r in rows:
                 ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
                 target = "-" if r["target"] is None else f"{r['target']:.2f}"

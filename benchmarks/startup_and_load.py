@@ -37,10 +37,13 @@ def main() -> None:
             ("aezoo --help", median_seconds([*AEZOO, "--help"], 10, env)),
             ("aezoo list", median_seconds([*AEZOO, "list"], 10, env)),
         ]
-        load = "import time, torch, aezoo; t=time.perf_counter(); aezoo.load('fc-dae-mnist', device='cpu'); print(time.perf_counter()-t)"
-        cold = float(subprocess.run([sys.executable, "-c", load], check=True, capture_output=True, text=True, env=env).stdout)
+        load = ("import time, torch, aezoo; t=time.perf_counter(); aezoo.load('fc-dae-mnist', device='cpu'); "
+                "print(time.perf_counter()-t)")
+        cold = float(subprocess.run([sys.executable, "-c", load], check=True, capture_output=True, text=True,
+                                    env=env).stdout)
         warm = statistics.median(
-            float(subprocess.run([sys.executable, "-c", load], check=True, capture_output=True, text=True, env=env).stdout)
+            float(subprocess.run([sys.executable, "-c", load], check=True, capture_output=True, text=True,
+                                 env=env).stdout)
             for _ in range(5)
         )
         rows += [("aezoo.load('fc-dae-mnist'), first (sha256 of 7.4 MB)", cold),

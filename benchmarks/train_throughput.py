@@ -88,7 +88,7 @@ def run_plain(name: str, model: nn.Module, images: torch.Tensor, batch: int, epo
     return len(images) * epochs / (time.perf_counter() - start)
 
 
-def run_engine(name: str, build_model, images: torch.Tensor, batch: int, epochs: int, device: torch.device) -> float:  # noqa: ANN001
+def run_engine(name: str, build_model, images: torch.Tensor, batch: int, epochs: int, device: torch.device) -> float:
     """Samples/s of the engine's epochs: a 1-epoch run subtracted from a (1 + epochs)-epoch run, so the
     once-per-run work (references, final evaluation, checkpoint, sample grid) cancels out and the
     per-epoch work (batching, losses, state saved after every epoch) stays in."""
@@ -138,7 +138,7 @@ def main() -> None:
         images = images.to(device)
         rates: dict[str, list[float]] = {"plain": [], "engine": []}
         for repeat in range(args.repeats):
-            def fresh(seed: int = repeat, spec=spec) -> nn.Module:  # noqa: ANN001
+            def fresh(seed: int = repeat, spec=spec) -> nn.Module:
                 torch.manual_seed(seed)
                 return build(spec, dict(spec.config)).to(device)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -61,7 +62,7 @@ def test_matches_numpy_svd_reference() -> None:
 def test_more_components_never_increase_training_mse() -> None:
     x = random_images(150, (1, 8, 8), seed=2, decay=0.95)
     mses = [reconstruction_mse(PCABaseline().fit(x, k).reconstruct, x)[0] for k in (1, 2, 4, 8, 16, 32, 63)]
-    assert all(later <= earlier * (1 + 1e-6) for earlier, later in zip(mses, mses[1:])), mses
+    assert all(later <= earlier * (1 + 1e-6) for earlier, later in itertools.pairwise(mses)), mses
     assert mses[-1] < mses[0] / 10
 
 

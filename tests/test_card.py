@@ -147,7 +147,7 @@ def test_the_usage_code_of_a_card_runs_as_written(tmp_path, monkeypatch):
     registry.set_registry(reg)
     monkeypatch.setenv("AEZOO_MIRRORS", str(tmp_path / "mirror"))
     namespace: dict = {}
-    exec(compile(_python_block(text), "README.md Usage", "exec"), namespace)  # noqa: S102 - the card's own code
+    exec(compile(_python_block(text), "README.md Usage", "exec"), namespace)
     assert namespace["scores"].shape == (8,) and set(namespace["flags"].tolist()) <= {0, 1}
     assert namespace["detector"].aezoo.path == folder
 

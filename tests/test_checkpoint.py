@@ -561,7 +561,8 @@ def test_meta_build_needs_no_memory_for_a_huge_model(tiny_registry, tmp_path):
 
 WRONG_TYPES = [
     pytest.param({"latent": "4"}, "config value 'latent' is '4' (a string), but tiny-ae expects an integer", id="str"),
-    pytest.param({"latent": 4.5}, "config value 'latent' is 4.5 (a number), but tiny-ae expects an integer", id="float"),
+    pytest.param({"latent": 4.5}, "config value 'latent' is 4.5 (a number), but tiny-ae expects an integer",
+                 id="float"),
     pytest.param({"features": True}, "'features' is True (true or false), but tiny-ae expects an integer", id="bool"),
     pytest.param({"features": [16]}, "'features' is [16] (a list), but tiny-ae expects an integer", id="list"),
     pytest.param({"latent": None}, "'latent' is None (NoneType)", id="null"),

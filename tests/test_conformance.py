@@ -20,7 +20,8 @@ from aezoo.registry import Registry, get_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALLED = [spec.name for spec in Registry().models()]
-FIRST_PARTY = sorted(p.name.removeprefix("aezoo-") for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+FIRST_PARTY = sorted(p.name.removeprefix("aezoo-") for p in (ROOT / "plugins").iterdir()
+                     if (p / "pyproject.toml").exists())
 
 
 def shipped(name: str) -> Path:
@@ -38,7 +39,8 @@ def test_every_first_party_plugin_is_installed_and_registered_through_its_entry_
 def test_model_conforms(aezoo_model_name):
     """The kit's pytest plugin parametrizes this test; every check runs, on the shipped weights."""
     spec = aezoo.info(aezoo_model_name)
-    weights = shipped(aezoo_model_name) if spec.weights and (ROOT / "weights" / spec.weights.repo_name).is_dir() else None
+    published = spec.weights and (ROOT / "weights" / spec.weights.repo_name).is_dir()
+    weights = shipped(aezoo_model_name) if published else None
     ran = testing.check_model(aezoo_model_name, weights=weights)
     assert {"check_spec", "check_builds", "check_task_api", "check_round_trip", "check_no_torch_on_listing"} <= set(ran)
     if weights is not None:
@@ -103,7 +105,8 @@ def test_check_release_names_a_changed_or_extra_file(published):
     (folder / "notes.txt").unlink()
     config = folder / "config.json"
     config.write_text(config.read_text().replace("1176", "1177"))
-    with pytest.raises(testing.ConformanceError, match=r"config\.json differs from the pinned someone/fc-dae-mnist@000"):
+    with pytest.raises(testing.ConformanceError,
+                       match=r"config\.json differs from the pinned someone/fc-dae-mnist@000"):
         testing.check_release(spec, folder)
 
 
@@ -197,7 +200,8 @@ def in_code_models():
 
 
 def test_check_task_api_names_the_wrong_shape(in_code_models):
-    with pytest.raises(testing.ConformanceError, match=r"denoise\(images of shape \(3, 1, 8, 8\)\) gave \(3, 1, 4, 4\)"):
+    with pytest.raises(testing.ConformanceError,
+                       match=r"denoise\(images of shape \(3, 1, 8, 8\)\) gave \(3, 1, 4, 4\)"):
         testing.check_task_api("shrinks")
 
 

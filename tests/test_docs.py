@@ -112,7 +112,7 @@ def run_examples(name: str, markdown: str) -> dict:
     with offline():
         for number, (lang, code) in enumerate(blocks, 1):
             if lang == "python":
-                exec(compile(code, f"{name}, block {number}", "exec"), namespace)  # noqa: S102 - our own docs
+                exec(compile(code, f"{name}, block {number}", "exec"), namespace)
                 continue
             for words in aezoo_commands(lang, code):
                 result = CliRunner().invoke(main, words, catch_exceptions=False)

@@ -147,7 +147,8 @@ release_docs = st.one_of(
     st.fixed_dictionaries(
         {"weights": st.one_of(json_values, st.fixed_dictionaries(
             {"repo_id": json_values, "revision": json_values, "files": st.one_of(json_values, st.lists(
-                st.fixed_dictionaries({"path": json_values, "sha256": json_values, "size": json_values}), max_size=3))})),
+                st.fixed_dictionaries({"path": json_values, "sha256": json_values, "size": json_values}),
+                max_size=3))})),
          "metrics": st.one_of(json_values, st.lists(json_values, max_size=3)),
          "training_data": json_values},
     ).map(_dump),

@@ -79,7 +79,8 @@ def fresh_venv(work: Path, wheels: list[Path]) -> Path:
 
 
 def probe(python: Path, cwd: Path, **env: str) -> dict:
-    result = subprocess.run([str(python), "-c", PROBE], cwd=cwd, capture_output=True, text=True, timeout=240, check=False,
+    result = subprocess.run([str(python), "-c", PROBE], cwd=cwd, capture_output=True, text=True, timeout=240,
+                            check=False,
                             env={k: v for k, v in python_env(**env).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -14,7 +14,7 @@ from PIL import Image
 
 import aezoo
 from aezoo.cli import main
-from aezoo.plots import (NoHistoryError, plot_history, plot_image_rows, plot_run, plot_scores, read_history)
+from aezoo.plots import NoHistoryError, plot_history, plot_image_rows, plot_run, plot_scores, read_history
 
 pytest.importorskip("matplotlib")
 

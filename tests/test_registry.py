@@ -135,7 +135,8 @@ def test_first_party_plugin_is_discovered_through_its_entry_point_like_a_third_p
 
     def run(**env: str) -> dict:
         command = [sys.executable, "-c", code]
-        return json.loads(subprocess.run(command, env=python_env(**env), capture_output=True, text=True, check=True).stdout)
+        return json.loads(subprocess.run(command, env=python_env(**env), capture_output=True, text=True,
+                                         check=True).stdout)
 
     on = run()
     expected = ["fc-dae-mnist", "aezoo-fc-dae-mnist", version("aezoo-fc-dae-mnist"), True,

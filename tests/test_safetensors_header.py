@@ -12,8 +12,8 @@ import io
 import json
 import pickle
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch

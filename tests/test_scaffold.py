@@ -32,7 +32,8 @@ def throwaway_venv(folder: Path) -> Path:
     python = folder / "bin" / "python"
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    Path(site, "_parent_environment.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    Path(site,
+         "_parent_environment.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
     return python
 
 
@@ -80,7 +81,8 @@ def test_pinned_it_passes_the_release_checks_and_a_pin_left_out_of_the_wheel_is_
     from aezoo.publish import release_data, write_release
 
     write_release(release_data(mirror / NAME, f"someone/{NAME}", "1" * 40), folder / "src" / PACKAGE / "release.json")
-    kit = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "-W", "error::aezoo.testing.ConformanceWarning",
+    kit = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "-W",
+              "error::aezoo.testing.ConformanceWarning",
               "tests", cwd=folder, AEZOO_MIRRORS=str(mirror))
     assert "PASSED tests/test_conformance.py::test_conforms[scaffold-dae]" in kit.stdout
     ran = run(python, "-c", f"from aezoo import testing; print(testing.check_model({NAME!r}))", cwd=work,
@@ -91,7 +93,8 @@ def test_pinned_it_passes_the_release_checks_and_a_pin_left_out_of_the_wheel_is_
     original = pyproject.read_text()
     pyproject.write_text(original.replace('["release.json", "card.md"]', '["card.md"]'))
     try:
-        missing = run(python, "-c", f"from aezoo import testing; testing.check_package_data({NAME!r})", cwd=work, ok=False)
+        missing = run(python, "-c", f"from aezoo import testing; testing.check_package_data({NAME!r})", cwd=work,
+                      ok=False)
     finally:
         pyproject.write_text(original)
     assert missing.returncode != 0
@@ -118,6 +121,7 @@ def test_an_empty_folder_is_filled_and_the_range_follows_the_version(tmp_path):
     (tmp_path / "empty").mkdir()
     folder = scaffold.new_plugin("my-dae", tmp_path / "empty")
     assert folder == tmp_path / "empty" and (folder / "src" / "aezoo_my_dae" / "plugin.py").is_file()
-    assert 'dependencies = ["aezoo[data]' + scaffold.compatible_range() + '"]' in (folder / "pyproject.toml").read_text()
+    requirement = 'dependencies = ["aezoo[data]' + scaffold.compatible_range() + '"]'
+    assert requirement in (folder / "pyproject.toml").read_text()
     assert scaffold.compatible_range("0.1.0") == ">=0.1,<0.2"
     assert scaffold.compatible_range("2.3.1") == ">=2.3,<3"

@@ -41,7 +41,7 @@ def main() -> None:
 
     Set AEZOO_DEBUG=1 to see tracebacks. See 'aezoo COMMAND --help' for each command.
     """
-    warnings.formatwarning = _one_line_warning  # type: ignore[assignment]
+    warnings.formatwarning = _one_line_warning
     if not sys.stderr.isatty():  # no progress bars in logs and pipes
         if "huggingface_hub.constants" in sys.modules:
             from huggingface_hub.utils import disable_progress_bars

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 
-
 @click.command("card")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--image", help="The card's image, a file inside the folder (default: the folder's only image).")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from .output import echo_json, echo_table
@@ -20,7 +19,8 @@ def datasets_command(as_json: bool) -> None:
 
         echo_json([asdict(s) for s in specs])
         return
-    echo_table(["NAME", "KIND", "OFFLINE", "SOURCE"], [[s.name, s.kind, "yes" if s.offline else "no", s.source] for s in specs])
+    echo_table(["NAME", "KIND", "OFFLINE", "SOURCE"], [[s.name, s.kind, "yes" if s.offline else "no",
+                                                        s.source] for s in specs])
 
 
 COMMANDS = [datasets_command]

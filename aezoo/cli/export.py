@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import hub_options
-from .options import json_option, model_argument
+from .options import hub_options, json_option, model_argument
 from .output import echo_json
 
 

@@ -57,7 +57,8 @@ def _show(spec: ModelSpec) -> None:
     ]
     if spec.recipe:
         r = spec.recipe
-        lines.append(f"  recipe: {r.step} on {r.dataset}, {r.epochs} epochs, batch {r.batch_size}, lr {r.lr}, seed {r.seed}")
+        lines.append(f"  recipe: {r.step} on {r.dataset}, {r.epochs} epochs, batch {r.batch_size}, lr {r.lr}, "
+                     f"seed {r.seed}")
     if spec.weights:
         w = spec.weights
         lines.append(f"  weights: hf://{w.repo_id}@{w.revision}")
@@ -69,7 +70,8 @@ def _show(spec: ModelSpec) -> None:
     if card.training_data:
         lines.append(f"  trained on: {card.training_data}")
     for m in card.metrics:
-        lines.append(f"  {m.name}: {m.value:.4g}{' ' + m.unit if m.unit else ''} on {m.dataset} {m.split} ({m.protocol})")
+        unit = f" {m.unit}" if m.unit else ""
+        lines.append(f"  {m.name}: {m.value:.4g}{unit} on {m.dataset} {m.split} ({m.protocol})")
     click.echo("\n".join(lines))
 
 
@@ -78,7 +80,8 @@ def _show(spec: ModelSpec) -> None:
 @click.option("--all", "all_models", is_flag=True, help="Download every installed model with published weights.")
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
               help="Also write each checkpoint, verified, as DIR/<repo name>/: a mirror folder for AEZOO_MIRRORS.")
-@click.option("--overwrite", is_flag=True, help="With --to: replace a folder there that does not hold the pinned files.")
+@click.option("--overwrite", is_flag=True,
+              help="With --to: replace a folder there that does not hold the pinned files.")
 @click.option("--force", is_flag=True, help="Fetch and verify again even if cached.")
 @json_option
 @hub_options

@@ -13,9 +13,9 @@ def echo_json(data: Any) -> None:
 
 
 def echo_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
     for row in [headers, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def human_count(n: int) -> str:

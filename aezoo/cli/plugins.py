@@ -45,7 +45,8 @@ def _as_json(record: PluginRecord, timings: bool) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option(
     "--timings", is_flag=True,
-    help=f"Show how long each plugin took to import and register, slowest first (over {SLOW_PLUGIN_SECONDS:g} s is slow).",
+    help=f"Show how long each plugin took to import and register, slowest first (over {SLOW_PLUGIN_SECONDS:g} s "
+    "is slow).",
 )
 def plugins_command(as_json: bool, timings: bool) -> None:
     """List plugins: distribution, version, status, and what each registers (or its error)."""

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 
-
 @click.command("new-plugin")
 @click.argument("name")
 @click.option("--dir", "target", type=click.Path(path_type=Path, file_okay=False),

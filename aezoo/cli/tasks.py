@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import InputIsOutputError, OutputExistsError, TaskNotSupportedError
 from .options import device_option, hub_options, json_option, model_argument
 from .output import echo_json
+
+if TYPE_CHECKING:
+    import torch
 
 OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
 
@@ -80,13 +84,15 @@ def _umask() -> int:
     return mask
 
 
-def _load_for(name: str, method: str, device: str, hub: dict):  # noqa: ANN202
+def _load_for(name: str, method: str, device: str, hub: dict):
     from .. import load
+    from ..api import model_info
 
     model = load(name, device=device, **hub)
     if not callable(getattr(model, method, None)):
+        info = model_info(model)
         raise TaskNotSupportedError(
-            f"{model.aezoo.name} has no {method}() (its task is {model.aezoo.spec.task}).",
+            f"{info.name} has no {method}() (its task is {info.spec.task}).",
             "Run 'aezoo list' to find a model for this task.",
         )
     return model
@@ -147,7 +153,8 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 @click.command("sample")
 @model_argument()
 @click.option("-n", "count", type=click.IntRange(1, 4096), default=64, show_default=True, help="Number of images.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="samples.png", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="samples.png",
+              show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="0 to 2^32-1.")
 @device_option
 @OVERWRITE
@@ -216,7 +223,10 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
     batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1), as_float=True)
     written = []
     for (target, source), restored in zip(targets.items(), model.denoise(batch).cpu(), strict=True):
-        path = _write(target, lambda tmp, image=restored: save_image(image, tmp), overwrite=overwrite)
+        def write(tmp: Path, image: torch.Tensor = restored) -> None:
+            save_image(image, tmp)
+
+        path = _write(target, write, overwrite=overwrite)
         written.append({"input": str(source), "output": str(path)})
         if not as_json:
             click.echo(str(path))

@@ -19,7 +19,7 @@ DATA_HELP = ("A data set name (aezoo datasets), NAME:PATH for one read from a fi
 FINETUNE_EPOCHS = 5  # aezoo.finetune's default (a test keeps them equal): a few epochs, not the recipe's run
 
 
-def _common(function):  # noqa: ANN001, ANN202 - a click decorator stack
+def _common(function):
     options = [
         click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path), help="Checkpoint folder."),
         device_option,
@@ -54,7 +54,7 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 @_common
 @click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
               "'{\"image_size\": 64, \"channels\": 3}'.")
-def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,  # noqa: ANN001
+def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,
                   overwrite, nproc, as_json, config) -> None:
     """Train NAME from scratch with its recipe; prints the checkpoint folder (metrics on stderr).
 
@@ -90,7 +90,7 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
 @click.option("--epochs", type=click.IntRange(min=1), default=FINETUNE_EPOCHS, show_default=True, help="Epochs.")
 @_common
 @hub_options
-def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,  # noqa: ANN001
+def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,
                      force_resume, overwrite, nproc, as_json, hub) -> None:
     """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on
     --data, with its recipe's other settings; prints the checkpoint folder (metrics on stderr).
@@ -138,7 +138,7 @@ def _arguments(ctx: click.Context) -> list[str]:
     return args
 
 
-def _report(model, as_json: bool) -> None:  # noqa: ANN001
+def _report(model, as_json: bool) -> None:
     metrics = model.aezoo.card.metrics if model.aezoo.card else ()
     if as_json:
         echo_json({"output": str(model.aezoo.path), "metrics": {m.name: m.value for m in metrics}})

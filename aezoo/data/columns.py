@@ -51,6 +51,7 @@ def check_columns(columns: Sequence[Any], expected: Sequence[str], *, source: st
         raise error(
             f"{source} does not have {schema}: " + "; ".join(parts) + ".",
             hint or (f"The model reads {len(expected)} columns: {shorten(expected)}"
-                     + (f", plus optional columns {shorten(extra)}" if extra else "") + ". Rename or drop columns to match."),
+                     + (f", plus optional columns {shorten(extra)}" if extra else "")
+                     + ". Rename or drop columns to match."),
         )
     return list(expected)

@@ -61,7 +61,8 @@ def lfw_faces(image_size: int = 32, channels: int = 1) -> Splits:
     images = fit_images(faces, image_size, channels)
     return split_by_index(
         images, "lfw-faces",
-        f"the {LFW_FACES} real LFW faces shipped with scikit-image (grayscale 25x25, resized to {image_size}x{image_size})",
+        f"the {LFW_FACES} real LFW faces shipped with scikit-image (grayscale 25x25, resized to "
+        f"{image_size}x{image_size})",
     )
 
 

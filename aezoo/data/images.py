@@ -46,7 +46,8 @@ def _torchvision_digits(dataset: str, cls_name: str, root: str | None, download:
             raw = getattr(datasets, cls_name)(str(folder), train=train, download=download)
         except (OSError, RuntimeError) as exc:  # torchvision raises RuntimeError when files are absent
             raise DatasetUnavailableError(
-                f"Data set {dataset!r} is not in {folder} and could not be downloaded ({exc.__class__.__name__}: {exc}).",
+                f"Data set {dataset!r} is not in {folder} and could not be downloaded "
+                f"({exc.__class__.__name__}: {exc}).",
                 f"Connect to the internet once, or put torchvision's {cls_name} files under {folder} (root=...).",
             ) from exc
         images = raw.data.float().div(255.0).unsqueeze(1)
@@ -77,7 +78,7 @@ _GET_FASHION_MNIST = (
 )
 
 
-def read_idx(path: str | Path):  # noqa: ANN201 - a numpy array (numpy is imported lazily)
+def read_idx(path: str | Path):
     """Read one idx file (the format of MNIST and Fashion-MNIST), gzipped or raw, into a numpy array.
 
     The magic number, the element type, the dimensions and the exact payload size are checked, so
@@ -214,22 +215,22 @@ class ByteImages:
     label). A quarter of the memory of float pixels, so a CelebA-sized folder fits (202,599 faces at
     64x64 RGB: 2.5 GB instead of 10 GB)."""
 
-    def __init__(self, images, labels) -> None:  # noqa: ANN001 - torch tensors (torch is imported lazily)
+    def __init__(self, images, labels) -> None:
         self.images = images
         self.labels = labels
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int):  # noqa: ANN204
+    def __getitem__(self, index: int):
         return self.images[index].float().div(255.0), self.labels[index]
 
     @property
-    def tensors(self):  # noqa: ANN201 - (uint8 images, labels): the training engine slices batches from them
+    def tensors(self):
         return self.images, self.labels
 
     @staticmethod
-    def decode(batch):  # noqa: ANN001, ANN205 - a sliced (uint8 images, labels) batch, as __getitem__ gives items
+    def decode(batch):
         images, labels = batch
         return [images.float().div(255.0), labels]
 
@@ -289,7 +290,7 @@ _RGB_MODES = {"RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", 
 _8BIT_GRAY = {"1", "L", "LA", "La"}
 
 
-def decode_image(file: Path, prepare=None):  # noqa: ANN001, ANN201 - a numpy float32 array (numpy is lazy)
+def decode_image(file: Path, prepare=None):
     """Decode one image file into float32 pixels in [0, 1]: (H, W) for gray, (H, W, 3) for colour.
 
     8-bit modes are scaled by 255, 16-bit gray (``I;16``, and ``I`` holding 0..65535) by 65535, a
@@ -352,7 +353,7 @@ def decode_image(file: Path, prepare=None):  # noqa: ANN001, ANN201 - a numpy fl
         raise refuse(f"{exc.__class__.__name__}: {exc}") from exc
 
 
-def _center_crop(picture, crop: str | int | float | None):  # noqa: ANN001, ANN202 - a PIL image
+def _center_crop(picture, crop: str | int | float | None):
     """``crop``: "square" (the largest centred square), a side in pixels (int), or a share of the
     width (float), so one setting cuts the same region from copies of different sizes."""
     if crop is None:

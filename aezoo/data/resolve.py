@@ -1,8 +1,8 @@
 """Turn whatever a user passes as ``data=`` into train and test splits shaped for the model.
 
 Accepted: a registered data set name, or ``NAME:PATH`` for a data set read from a file or folder
-(``celeba:~/data/img_align_celeba``, ``creditcard:creditcard.csv``); a path (a folder of images, or a .csv file); a numpy
-array, torch tensor or pandas DataFrame; a torch Dataset; or ready ``Splits``. In-memory data
+(``celeba:~/data/img_align_celeba``, ``creditcard:creditcard.csv``); a path (a folder of images, or a
+.csv file); a numpy array, torch tensor or pandas DataFrame; a torch Dataset; or ready ``Splits``. In-memory data
 without its own split is split as every aezoo data set is: index % 5 == 4 is held out.
 Image loaders receive the model's ``image_size`` and ``channels`` from its preprocessing, so
 the data follows the checkpoint's config.
@@ -77,7 +77,7 @@ def _check_shape(shape: tuple[int, ...], name: str, model: str, preprocessing: d
 def _item_shape(dataset: Any) -> tuple[int, ...] | None:
     try:
         item = dataset[0]
-    except Exception:  # noqa: BLE001 - a Dataset that cannot be indexed is left to the step
+    except Exception:
         return None
     x = item[0] if isinstance(item, tuple | list) else item
     shape = getattr(x, "shape", None)
@@ -93,12 +93,13 @@ def _resolve(data: Any, spec: ModelSpec, preprocessing: dict[str, Any]) -> Split
             return _registered(name, preprocessing, path=path)
         return _registered(data, preprocessing)
     if isinstance(data, str | Path):
-        path = Path(data)
-        if path.is_dir():
-            return _registered("image-folder", preprocessing, path=str(path))
-        if path.suffix.lower() in (".csv", ".gz"):
-            return _registered("csv", preprocessing, path=str(path))
-        raise DatasetUnavailableError(f"Cannot read training data from {path}.", "Pass a folder of images or a .csv file.")
+        given = Path(data)
+        if given.is_dir():
+            return _registered("image-folder", preprocessing, path=str(given))
+        if given.suffix.lower() in (".csv", ".gz"):
+            return _registered("csv", preprocessing, path=str(given))
+        raise DatasetUnavailableError(f"Cannot read training data from {given}.",
+                                      "Pass a folder of images or a .csv file.")
     if "features" in preprocessing and hasattr(data, "columns"):  # a DataFrame for a tabular model: by column name
         from .tabular import frame_splits
 

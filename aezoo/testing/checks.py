@@ -117,7 +117,8 @@ def check_round_trip(spec: ModelSpec) -> None:
         save_checkpoint(folder, model, CheckpointConfig(spec.name, dict(spec.config), dict(spec.preprocessing)))
         loaded = load(folder, device="cpu").state_dict()
     if loaded.keys() != original.keys():
-        raise _fail(spec, f"a save/load round trip changed the tensor names ({sorted(loaded.keys() ^ original.keys())}).",
+        raise _fail(spec,
+                    f"a save/load round trip changed the tensor names ({sorted(loaded.keys() ^ original.keys())}).",
                     "Keep the state dict the same for the same config.")
     for key, tensor in original.items():
         if loaded[key].dtype != tensor.dtype or not torch.equal(loaded[key].cpu(), tensor.cpu()):
@@ -173,7 +174,7 @@ def _image_shape(spec: ModelSpec, model: Any) -> tuple[int, int, int]:
     if shape is None or len(tuple(shape)) != 3 or not all(isinstance(s, int) and s > 0 for s in shape):
         raise _fail(spec, f"cannot tell its image shape (image_shape is {shape!r}).",
                     "Give the module image_shape = (channels, height, width).")
-    return tuple(shape)  # type: ignore[return-value]
+    return tuple(shape)
 
 
 def _expect_images(spec: ModelSpec, call: str, out: Any, shape: tuple[int, ...]) -> None:
@@ -482,6 +483,6 @@ def check_model(name: str, weights: Path | None = None) -> list[str]:
                           "check_release, check_weights_fit and check_card skipped. Pass weights=FOLDER.",
                           ConformanceWarning, stacklevel=2)
         else:
-            for check in (check_release, check_weights_fit, check_card):
-                run(check, folder)
+            for folder_check in (check_release, check_weights_fit, check_card):
+                run(folder_check, folder)
     return ran

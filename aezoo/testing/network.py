@@ -58,12 +58,12 @@ def offline() -> Iterator[None]:
     saved = (constants.HF_HUB_OFFLINE, socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo)
     os.environ["HF_HUB_OFFLINE"] = "1"
     constants.HF_HUB_OFFLINE = True
-    socket.socket.connect, socket.socket.connect_ex = _connect, _connect_ex  # type: ignore[method-assign]
-    socket.getaddrinfo = _getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect, socket.socket.connect_ex = _connect, _connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = _getaddrinfo
     try:
         yield
     finally:
-        constants.HF_HUB_OFFLINE, socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = saved
+        constants.HF_HUB_OFFLINE, socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = saved  # type: ignore[method-assign]
         if saved_env is None:
             os.environ.pop("HF_HUB_OFFLINE", None)
         else:

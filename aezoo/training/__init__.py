@@ -168,9 +168,9 @@ def _run(
         splits = resolve_data(recipe.dataset if data is None else data, spec, _preprocessing(model, spec))
         step_class = import_object(recipe.step)
         step = step_class(model.to(target), recipe, target)
+        card = _card_writer(spec, step_class, splits, recipe, target, base)
         result = fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
-                     resume=resume, progress=progress, card=_card_writer(spec, step_class, splits, recipe, target, base),
-                     run_folder=folder, force_resume=force_resume)
+                     resume=resume, progress=progress, card=card, run_folder=folder, force_resume=force_resume)
     trained = load(output, device=str(target))
     trained.history = result.history  # one row per epoch, as in the run folder's metrics.csv
     return trained

@@ -145,7 +145,8 @@ class Batches:
     has one, turns a stored batch into what a step trains on, e.g. uint8 pixels into floats).
     ``dataset`` keeps the original for steps that read whole splits (``loader.dataset``)."""
 
-    def __init__(self, data: Any, tensors: tuple[torch.Tensor, ...], batch_size: int, order: torch.Tensor | None) -> None:
+    def __init__(self, data: Any, tensors: tuple[torch.Tensor, ...], batch_size: int,
+                 order: torch.Tensor | None) -> None:
         self.dataset = data
         self.tensors = tensors
         self.batch_size = batch_size
@@ -192,7 +193,8 @@ def _loader(data: Any, tensors: tuple[torch.Tensor, ...] | None, batch_size: int
             order = order.to(tensors[0].device)
         return Batches(data, tensors, batch_size, order)
     if world > 1:
-        indices = _order(len(data), seed, epoch, rank, world) if shuffle else shard(torch.arange(len(data)), rank, world)
+        everything = torch.arange(len(data))
+        indices = _order(len(data), seed, epoch, rank, world) if shuffle else shard(everything, rank, world)
         return DataLoader(data, batch_size=batch_size, sampler=indices.tolist())
     if not shuffle:
         return DataLoader(data, batch_size=batch_size)

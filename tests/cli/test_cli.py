@@ -51,7 +51,8 @@ def script(*args: str, pythonpath: str, **env: str) -> subprocess.CompletedProce
     """Run the installed console script."""
     assert SCRIPT.is_file(), f"no console script at {SCRIPT}: is aezoo installed in this environment?"
     return subprocess.run(
-        [str(SCRIPT), *args], env=python_env(PYTHONPATH=pythonpath, **env), capture_output=True, text=True, timeout=120, check=False
+        [str(SCRIPT), *args], env=python_env(PYTHONPATH=pythonpath, **env), capture_output=True, text=True,
+                          timeout=120, check=False
     )
 
 
@@ -188,7 +189,8 @@ def test_download_of_several_reports_each_failure_on_stderr_and_data_on_stdout(t
     ]
     machine = invoke("download", "tiny-ae", "tiny-a", "--json")
     assert machine.exit_code == 1
-    assert [(item["name"], "path" in item) for item in json.loads(machine.stdout)] == [("tiny-ae", False), ("tiny-a", False)]
+    listed = [(item["name"], "path" in item) for item in json.loads(machine.stdout)]
+    assert listed == [("tiny-ae", False), ("tiny-a", False)]
 
 
 def test_duplicate_name_is_a_one_line_error_naming_both_distributions(installed):

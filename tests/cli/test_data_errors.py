@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from click.testing import CliRunner
 
 from aezoo.cli import main
-from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import CSVReadError
 
 ROOT = Path(__file__).resolve().parents[2]

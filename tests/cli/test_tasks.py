@@ -25,7 +25,8 @@ ON_CELEBA = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "celeba
 # Fashion-MNIST is not shipped either: where its idx files are not installed, its card is checked on small
 # idx files written here (the full re-measurement runs where `apt-get install dataset-fashion-mnist` was done).
 ON_FASHION = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "fashion-mnist"]
-ON_CREDITCARD = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "creditcard"]  # the real table is not shipped
+# the real credit-card table is not shipped
+ON_CREDITCARD = [s.name for s in SHIPPED if s.recipe and s.recipe.dataset == "creditcard"]
 
 
 def _fashion_installed() -> bool:

@@ -14,7 +14,7 @@ from aezoo.data.images import image_folder
 from aezoo.errors import DatasetUnavailableError
 
 
-def solid(path: Path, color, size=(40, 30), mode="RGB", **save) -> Path:  # noqa: ANN001
+def solid(path: Path, color, size=(40, 30), mode="RGB", **save) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, color).save(path, **save)
     return path
@@ -100,7 +100,7 @@ def test_image_folder_names_a_truncated_file(folder):
 
 # --- Fashion-MNIST: the idx files, read with numpy (small files written here, never the real set) ---
 
-def write_idx(path: Path, array, *, gz: bool = False, code: int = 0x08) -> Path:  # noqa: ANN001 - a numpy array
+def write_idx(path: Path, array, *, gz: bool = False, code: int = 0x08) -> Path:
     """An idx file as the MNIST archives hold them: 0, 0, type code, ndim, big-endian dims, payload."""
     import gzip
 

@@ -22,7 +22,6 @@ from tests.hub.conftest import assert_weights_equal
 from tests.hubwrite import HubWriteServer
 from tests.release_pins import ROOT, release_files
 
-
 # huggingface_hub's own LFS upload passes a file as data=, which httpx deprecates; not aezoo's to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 

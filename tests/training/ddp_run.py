@@ -50,8 +50,8 @@ def _model(case: str, rank: int) -> tuple[nn.Module, str, str, dict]:
         return build(**VAE), "aezoo.training.steps.vae:VAEStep", "conv-vae-faces", VAE
     from aezoo_dcgan_faces.model import build
 
-    model = build(**DCGAN)
-    return (_without_batchnorm(model) if case == "gan" else model), "aezoo.training.steps.gan:GANStep", "dcgan-faces", DCGAN
+    model = _without_batchnorm(build(**DCGAN)) if case == "gan" else build(**DCGAN)
+    return model, "aezoo.training.steps.gan:GANStep", "dcgan-faces", DCGAN
 
 
 def run(case: str, output: Path, batch_size: int) -> nn.Module:

@@ -29,7 +29,7 @@ from aezoo.training.distributed import shard
 from aezoo.training.state import load_state, read_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ddp_run  # noqa: E402 - the runs both sides train, beside this file
+import ddp_run
 
 TOLERANCE = 1e-5
 
@@ -53,7 +53,7 @@ def _max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> f
 @pytest.mark.parametrize("case", ["denoise", "gan"])
 def test_two_processes_train_what_one_process_of_the_global_batch_trains(case, two_ranks, tmp_path):
     one = ddp_run.run(case, tmp_path / case, 16).state_dict()
-    rank0, rank1 = load_file(two_ranks / f"{case}-rank0.safetensors"), load_file(two_ranks / f"{case}-rank1.safetensors")
+    rank0, rank1 = (load_file(two_ranks / f"{case}-rank{rank}.safetensors") for rank in (0, 1))
     assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)  # averaged gradients: identical replicas
     assert _max_difference(rank0, one) < TOLERANCE
     start = ddp_run._model(case, 0)[0].state_dict()
@@ -71,7 +71,8 @@ def test_batchnorm_statistics_stay_per_rank_and_rank_zero_writes_its_own(two_ran
     state = load_state(two_ranks / "gan-batchnorm" / "training-state")
     for key in rank0:  # the checkpoint and the training state are rank 0's: it alone wrote
         assert torch.equal(checkpoint[key], rank0[key]) and torch.equal(state["model"][key], rank0[key]), key
-    assert sorted(p.name for p in (two_ranks / "gan-batchnorm" / "training-state").iterdir()) == ["epoch-0002", "latest"]
+    states = sorted(p.name for p in (two_ranks / "gan-batchnorm" / "training-state").iterdir())
+    assert states == ["epoch-0002", "latest"]
     assert state["run"]["settings"]["processes"] == 2
 
 

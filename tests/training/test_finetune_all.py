@@ -39,7 +39,8 @@ def test_finetune_starts_from_pretrained_weights(name, monkeypatch, tmp_path):
     assert tuned.aezoo.path == tmp_path / "tuned"
     assert tuned.aezoo.config == base.aezoo.config
     assert "fine-tuned from " + name in tuned.aezoo.card.training_data
-    changed = [k for k, v in tuned.state_dict().items() if v.is_floating_point() and not torch.equal(v, base.state_dict()[k])]
+    before = base.state_dict()
+    changed = [k for k, v in tuned.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[k])]
     assert changed, "fine-tuning left every weight unchanged"
     measured, carded = {m.name for m in tuned.aezoo.card.metrics}, {m.name for m in base.aezoo.card.metrics}
     assert measured <= carded and measured  # baselines need the recipe's own protocol (e.g. the time split)

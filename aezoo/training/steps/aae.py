@@ -8,7 +8,8 @@
 
 Each phase has its own Adam optimizer and learning rate; the engine saves and restores all of
 them, so an interrupted run resumes exactly. Under torchrun each phase's ``optimize`` averages its
-gradients over the processes, and the prior samples are drawn for the global batch. The model must offer ``encoder``, ``forward``
+gradients over the processes, and the prior samples are drawn for the global batch. The model
+must offer (``contracts.AAEModel``) ``encoder``, ``forward``
 (reconstruction), ``discriminate(z)``, ``prior(n, generator)`` and the parameter groups
 ``autoencoder_parameters()``, ``discriminator_parameters()``, ``encoder_parameters()``.
 

@@ -27,7 +27,8 @@ class DenoisingStep(TrainingStep):
     see docs/denoising.md)."""
 
     metric_protocols = {
-        "psnr": ("pixel masking noise, each pixel zeroed with p=0.5 (fixed seed 0); PSNR of the pooled MSE on [0, 1]", "dB"),
+        "psnr": ("pixel masking noise, each pixel zeroed with p=0.5 (fixed seed 0); PSNR of the pooled MSE on [0, 1]",
+                 "dB"),
         "ssim": ("same noisy inputs; mean SSIM (Gaussian window 11, sigma 1.5, data range 1)", ""),
         "noisy_psnr": ("PSNR of the noisy input itself, for reference", "dB"),
         **{f"{name}_{metric}": (

@@ -68,7 +68,8 @@ def knn_predict(reference: torch.Tensor, noisy: torch.Tensor, ks: list[int], p: 
         nearest, index = distance.topk(max(ks), dim=1, largest=False)
         for k in ks:
             weights = 1.0 / (nearest[:, :k] + 1e-6)
-            out[k][i : i + 500] = (reference[index[:, :k]] * weights.unsqueeze(-1)).sum(1) / weights.sum(1, keepdim=True)
+            weighted = (reference[index[:, :k]] * weights.unsqueeze(-1)).sum(1)
+            out[k][i : i + 500] = weighted / weights.sum(1, keepdim=True)
     return out
 
 

@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-import aae_ddp_run as ddp_run  # noqa: E402 - beside this file; its own name, as tests/train has a ddp_run too
+import aae_ddp_run as ddp_run
 
 TOLERANCE = 1e-5
 

@@ -8,10 +8,6 @@ import time
 
 import numpy as np
 import pytest
-
-from aezoo.data import load_dataset
-from aezoo.data.tabular import csv_table
-from aezoo.errors import DatasetUnavailableError
 from aezoo_fc_ae_fraud import creditcard as cc
 from aezoo_fc_ae_fraud.creditcard import (
     COLUMNS,
@@ -26,6 +22,10 @@ from aezoo_fc_ae_fraud.creditcard import (
     synthetic_creditcard_frame,
     time_split,
 )
+
+from aezoo.data import load_dataset
+from aezoo.data.tabular import csv_table
+from aezoo.errors import DatasetUnavailableError
 
 pandas = pytest.importorskip("pandas")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo_fc_ae_fraud.plugin import FEATURES  # V1..V28, Amount: the model does not read Time
 
 import aezoo
-from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.data.tabular import ColumnsError
 from aezoo.errors import DataMismatchError, UndefinedMetricError
 from aezoo.metrics import average_precision, roc_auc

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo_fc_ae_fraud.plugin import FEATURES
 
 import aezoo
-from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import CSVReadError
 from aezoo.scoring import score_csv
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aezoo_fc_ae_fraud import FraudDetector
+from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo_fc_ae_fraud.plugin import FEATURES
 
 import aezoo
-from aezoo_fc_ae_fraud.creditcard import synthetic_creditcard_frame
 from aezoo.errors import AezooError
 
 sklearn = pytest.importorskip("sklearn")

@@ -157,7 +157,7 @@ def fetch_openml_frame(timeout: float = 10.0) -> pd.DataFrame:
     socket.setdefaulttimeout(timeout)
     try:
         bunch = datasets.fetch_openml(OPENML_NAME, version=OPENML_VERSION, as_frame=True, n_retries=1, delay=0.1)
-    except Exception as exc:  # noqa: BLE001 - urllib, HTTP and OpenML errors all mean "not available here"
+    except Exception as exc:
         raise DatasetUnavailableError(
             f"Could not fetch the credit-card fraud data from OpenML ({type(exc).__name__}: {exc}).",
             f"Offline? Pass the file instead: path=path/to/creditcard.csv (from {DOWNLOAD}).",

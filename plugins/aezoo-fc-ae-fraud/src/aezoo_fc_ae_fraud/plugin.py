@@ -1,4 +1,5 @@
-"""Entry point of the plugin: the spec of fc-ae-fraud and the credit-card data sets. No torch here (``aezoo list`` reads it)."""
+"""Entry point of the plugin: the spec of fc-ae-fraud and the credit-card data sets. No torch here
+(``aezoo list`` reads it)."""
 
 from __future__ import annotations
 

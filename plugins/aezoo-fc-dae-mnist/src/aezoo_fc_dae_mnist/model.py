@@ -11,7 +11,8 @@ from aezoo.modeling import image_batch, inference
 class FCDenoisingAE(nn.Module):
     """Linear(784 -> 1176), leaky_relu, Linear(1176 -> 784), sigmoid: 1.5x overcomplete."""
 
-    def __init__(self, image_size: int = 28, channels: int = 1, hidden: int = 1176, negative_slope: float = 0.01) -> None:
+    def __init__(self, image_size: int = 28, channels: int = 1, hidden: int = 1176,
+                 negative_slope: float = 0.01) -> None:
         super().__init__()
         for name, value in (("image_size", image_size), ("channels", channels), ("hidden", hidden)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
