@@ -139,6 +139,9 @@ def evaluate_command(name: str, data: str | None, device: str, inception: Path |
 
     card = _card_metrics(name, hub["revision"])  # an unknown name or a bad reference fails here, before measuring
     if sys.stderr.isatty():  # measuring takes a while and prints nothing until it is done
+        from ..api import resolve
+
+        resolve(name, **hub)  # the weights first (verified, cached), so the hub's own messages come before
         where = "its card's held-out split" if data is None else data
         click.echo(f"aezoo: measuring {name} on {where}...", err=True)
     measured = evaluate(name, data=data, device=device, inception_weights=inception, **hub)
