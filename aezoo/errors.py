@@ -96,6 +96,10 @@ class NonFiniteLossError(TrainingError):
         super().__init__(what, hint)
 
 
+class TensorBoardUnavailableError(TrainingError):
+    """TensorBoard events were asked for, and the tensorboard package is not installed."""
+
+
 class FIDUnavailableError(AezooError):
     """FID cannot be computed: the FID Inception weights file is missing or is not the right file."""
 

@@ -35,6 +35,8 @@ def _common(function):
                      help="Train data-parallel on this many processes of this machine (one per GPU on a GPU "
                      "machine; gloo on the CPU), launched with torchrun. Each takes --batch-size: the global "
                      "batch is nproc times it. Several machines: run torchrun yourself (docs/training.md)."),
+        click.option("--tensorboard", is_flag=True, help="Also write TensorBoard events into OUTPUT/tensorboard "
+                     "(the metrics.csv rows and the training losses every 50 steps; needs: pip install tensorboard)."),
         json_option,
     ]
     for option in reversed(options):
@@ -55,7 +57,7 @@ def _overrides(seed: int | None, lr: float | None, batch_size: int | None) -> di
 @click.option("--config", "config", help="JSON object overriding the architecture config, e.g. "
               "'{\"image_size\": 64, \"channels\": 3}'.")
 def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume, force_resume,
-                  overwrite, nproc, as_json, config) -> None:
+                  overwrite, nproc, tensorboard, as_json, config) -> None:
     """Train NAME from scratch with its recipe; prints the checkpoint folder (metrics on stderr).
 
     \b
@@ -79,7 +81,7 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
     with worker(device) as rank_device:  # under torchrun: this rank's process group and device
         model = train(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
                       resume=not no_resume, config=parsed, overwrite=overwrite, force_resume=force_resume,
-                      **_overrides(seed, lr, batch_size))
+                      tensorboard=tensorboard, **_overrides(seed, lr, batch_size))
         if rank_and_world()[0] == 0:
             _report(model, as_json)
 
@@ -91,7 +93,7 @@ def train_command(name, data, epochs, output_dir, device, seed, lr, batch_size, 
 @_common
 @hub_options
 def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_size, no_resume,
-                     force_resume, overwrite, nproc, as_json, hub) -> None:
+                     force_resume, overwrite, nproc, tensorboard, as_json, hub) -> None:
     """Fine-tune NAME (a name, org/name or hf:// hub repo, or a ./folder) from its pretrained weights on
     --data, with its recipe's other settings; prints the checkpoint folder (metrics on stderr).
 
@@ -107,7 +109,7 @@ def finetune_command(name, data, epochs, output_dir, device, seed, lr, batch_siz
     with worker(device) as rank_device:  # under torchrun: this rank's process group and device
         model = finetune(name, data=data, epochs=epochs, output_dir=output_dir, device=rank_device,
                          resume=not no_resume, overwrite=overwrite, force_resume=force_resume,
-                         **_overrides(seed, lr, batch_size), **hub)
+                         tensorboard=tensorboard, **_overrides(seed, lr, batch_size), **hub)
         if rank_and_world()[0] == 0:
             _report(model, as_json)
 

@@ -14,6 +14,7 @@ from ..checkpoint import CheckpointConfig
 from ..errors import AezooError, TrainingError
 from ..registry import get_registry
 from ..spec import CardData, Metric, ModelSpec, Recipe
+from .events import require_tensorboard
 
 if TYPE_CHECKING:
     import torch
@@ -34,6 +35,7 @@ def train(
     config: dict[str, Any] | None = None,
     overwrite: bool = False,
     force_resume: bool = False,
+    tensorboard: bool = False,
     **overrides: Any,
 ) -> torch.nn.Module:
     """Train ``name`` from scratch with its recipe (overridable: ``lr=``, ``batch_size=``, ``seed=``)
@@ -47,7 +49,10 @@ def train(
 
     ``output_dir`` must be new, empty or an aezoo run folder (which resumes); ``overwrite=True``
     lets aezoo write its files into a folder holding others. A resume with other settings than the
-    saved state's is refused unless ``force_resume=True`` (see docs/training.md)."""
+    saved state's is refused unless ``force_resume=True`` (see docs/training.md). ``tensorboard=True``
+    also writes TensorBoard events into ``output_dir/tensorboard`` (needs the tensorboard package)."""
+    if tensorboard:
+        require_tensorboard()
     spec = get_registry().get(name)
     recipe = _recipe(spec, epochs, overrides)
     from .engine import seed_everything
@@ -67,7 +72,7 @@ def train(
         ) from exc
     model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)
     return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None,
-                overwrite=overwrite, force_resume=force_resume)
+                overwrite=overwrite, force_resume=force_resume, tensorboard=tensorboard)
 
 
 def finetune(
@@ -81,18 +86,21 @@ def finetune(
     progress: bool | None = None,
     overwrite: bool = False,
     force_resume: bool = False,
+    tensorboard: bool = False,
     **overrides: Any,
 ) -> torch.nn.Module:
     """Start from pretrained weights (a name, folder or ``hf://`` reference) and train on ``data``
     with the model's recipe; the learning rate defaults to a tenth of the recipe's. ``output_dir``,
-    ``overwrite`` and ``force_resume`` are as for ``train``; ``revision``, ``cache_dir``,
-    ``local_files_only`` and ``token`` as for ``aezoo.load``."""
+    ``overwrite``, ``force_resume`` and ``tensorboard`` are as for ``train``; ``revision``,
+    ``cache_dir``, ``local_files_only`` and ``token`` as for ``aezoo.load``."""
+    if tensorboard:
+        require_tensorboard()
     model = load(name_or_path, device="cpu", **pop_hub_options(overrides))
     spec = model.aezoo.spec
     overrides.setdefault("lr", spec.recipe.lr / 10 if spec.recipe else 1e-4)
     recipe = _recipe(spec, epochs, overrides)
     return _run(spec, model.train(), recipe, data, output_dir, device=device, resume=resume, progress=progress,
-                base=str(name_or_path), overwrite=overwrite, force_resume=force_resume)
+                base=str(name_or_path), overwrite=overwrite, force_resume=force_resume, tensorboard=tensorboard)
 
 
 def _recipe(spec: ModelSpec, epochs: int | None, overrides: dict[str, Any]) -> Recipe:
@@ -147,6 +155,7 @@ def _run(
     base: str | None,
     overwrite: bool = False,
     force_resume: bool = False,
+    tensorboard: bool = False,
 ) -> torch.nn.Module:
     """Checks first, cheapest first, all before the first step: the device, the output folder
     (claimed and locked), a resume's settings, the data; then the engine runs."""
@@ -170,7 +179,8 @@ def _run(
         step = step_class(model.to(target), recipe, target)
         card = _card_writer(spec, step_class, splits, recipe, target, base)
         result = fit(step, splits.train, splits.test, recipe=recipe, output_dir=output, checkpoint=checkpoint,
-                     resume=resume, progress=progress, card=card, run_folder=folder, force_resume=force_resume)
+                     resume=resume, progress=progress, card=card, run_folder=folder, force_resume=force_resume,
+                     tensorboard=tensorboard)
     trained = load(output, device=str(target))
     trained.history = result.history  # one row per epoch, as in the run folder's metrics.csv
     return trained

@@ -41,7 +41,8 @@ from ..checkpoint import CARD_FILE, CheckpointConfig, atomic_write, save_checkpo
 from ..errors import AezooError, NonFiniteLossError, OutputExistsError, ResumeMismatchError, TrainingError
 from ..spec import Recipe
 from .distributed import agree, barrier, broadcast_module, rank_and_world, shard
-from .output import METRICS_CSV, STATE_DIR, RunFolder
+from .events import EventLog, require_tensorboard
+from .output import EVENTS_DIR, METRICS_CSV, STATE_DIR, RunFolder
 from .state import load_state, save_state
 from .steps import TrainingStep
 
@@ -217,6 +218,7 @@ def fit(
     overwrite: bool = False,
     force_resume: bool = False,
     run_folder: RunFolder | None = None,
+    tensorboard: bool = False,
 ) -> FitResult:
     """Train ``step.model`` for ``epochs`` (the recipe's by default) and write ``output_dir``.
 
@@ -228,12 +230,15 @@ def fit(
 
     ``output_dir`` is claimed first (``RunFolder``: locked, and refused if it holds files aezoo did
     not write, unless ``overwrite``), unless the caller passes the ``run_folder`` it already holds.
-    Every check happens before the first step.
+    Every check happens before the first step. ``tensorboard`` also writes TensorBoard events
+    (``aezoo.training.events``) into ``output_dir/tensorboard``.
     """
     output_dir = Path(output_dir)
     epochs = recipe.epochs if epochs is None else epochs
     eval_every = max(1, int(recipe.options.get("eval_every", 1)))
     rank, world = rank_and_world()
+    if tensorboard:
+        require_tensorboard()
     claim = nullcontext(run_folder) if run_folder is not None else RunFolder(output_dir, overwrite=overwrite,
                                                                              enabled=rank == 0)
     with claim as folder, _global_state(step.device):
@@ -244,18 +249,26 @@ def fit(
         agree(start_epoch, "the epoch to start from (the training state each found in the output folder)",
               "Runs on several machines need the output folder on a filesystem every machine sees.")
         broadcast_module(step.model)  # every rank starts from rank 0's weights and buffers
-        loop = _EpochLoop(step, train_data, test_data, recipe, result, output_dir / STATE_DIR, progress=progress)
-        for epoch in range(start_epoch, epochs):
-            last = epoch + 1 == epochs
-            row = loop.train(epoch, epochs)
-            if last or (epoch + 1) % eval_every == 0:
-                row |= loop.evaluate(epoch)
-            loop.finish(epoch, epochs, row)
-            if rank == 0:  # one line per epoch that stays (the progress bar clears itself)
-                shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "step", "seconds"))
-                print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
-                save_state(output_dir / STATE_DIR, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
-                folder.write(METRICS_CSV, _csv(result.history))
+        events = EventLog(output_dir / EVENTS_DIR, resumed_step=result.steps) if tensorboard and rank == 0 else None
+        loop = _EpochLoop(step, train_data, test_data, recipe, result, output_dir / STATE_DIR, progress=progress,
+                          events=events)
+        try:
+            for epoch in range(start_epoch, epochs):
+                last = epoch + 1 == epochs
+                row = loop.train(epoch, epochs)
+                if last or (epoch + 1) % eval_every == 0:
+                    row |= loop.evaluate(epoch)
+                loop.finish(epoch, epochs, row)
+                if rank == 0:  # one line per epoch that stays (the progress bar clears itself)
+                    shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "step", "seconds"))
+                    print(f"epoch {epoch + 1}/{epochs}: {shown}", file=sys.stderr)
+                    save_state(output_dir / STATE_DIR, f"epoch-{epoch + 1:04d}", _capture(step, result), durable=last)
+                    folder.write(METRICS_CSV, _csv(result.history))
+                    if events is not None:
+                        events.row(row)
+        finally:
+            if events is not None:
+                events.close()
         if rank == 0:
             _write_outputs(folder, step, checkpoint, test_data, result, card)
         barrier()  # the checkpoint exists for every rank once fit returns
@@ -300,8 +313,9 @@ class _EpochLoop:
     for it in the result. Holds what lasts across epochs: the data on the device and the clocks."""
 
     def __init__(self, step: TrainingStep, train_data: Dataset, test_data: Dataset, recipe: Recipe,
-                 result: FitResult, state_dir: Path, *, progress: bool) -> None:
+                 result: FitResult, state_dir: Path, *, progress: bool, events: EventLog | None = None) -> None:
         self.step, self.recipe, self.result, self.state_dir, self.progress = step, recipe, result, state_dir, progress
+        self.events = events
         self.train_data, self.test_data = train_data, test_data
         self.rank, self.world = rank_and_world()
         self.train_tensors = in_memory(train_data, step.device)
@@ -328,8 +342,7 @@ class _EpochLoop:
                 result.steps += 1
                 result.samples += _batch_len(batch) * self.world
                 if len(pending) >= CHECK_EVERY:
-                    loss_sums.append(_check_finite(pending, result.steps, epoch, self.state_dir).sum(0))
-                    names = list(pending[-1])
+                    names = self._check(pending, loss_sums, epoch)
                     if self.progress:
                         self._show(bar, pending[-1])
                     pending.clear()
@@ -344,12 +357,21 @@ class _EpochLoop:
             ) from exc
         self.samples_per_s = (result.samples - epoch_samples) / max(time.perf_counter() - self.epoch_started, 1e-9)
         if pending:
-            loss_sums.append(_check_finite(pending, result.steps, epoch, self.state_dir).sum(0))
-            names = list(pending[-1])
+            names = self._check(pending, loss_sums, epoch)
         step.calibrate(self.train_data)
         means = (torch.stack(loss_sums).sum(0) / (result.steps - epoch_steps)).tolist() if loss_sums else []
         return {"epoch": epoch + 1, "step": result.steps, "lr": _learning_rate(step),
                 **{f"train_{name}": value for name, value in zip(names, means, strict=True)}}
+
+    def _check(self, pending: list[dict[str, torch.Tensor]], loss_sums: list[torch.Tensor], epoch: int) -> list[str]:
+        """Check the pending steps' losses, add their sums to ``loss_sums`` (and their means to the
+        events); returns the loss names."""
+        values = _check_finite(pending, self.result.steps, epoch, self.state_dir)
+        loss_sums.append(values.sum(0))
+        names = list(pending[-1])
+        if self.events is not None:
+            self.events.losses(self.result.steps, names, (loss_sums[-1] / len(pending)).tolist())
+        return names
 
     def _show(self, bar: Any, losses: dict[str, torch.Tensor]) -> None:
         rate = (self.result.samples - self.samples_before) / max(time.perf_counter() - self.started, 1e-9)

@@ -4,10 +4,10 @@ aezoo writes only what it can name as its own. A folder is a *run folder* when a
 (``.aezoo-run.json``, the record of the files aezoo wrote and their sha256) or, for runs of older
 versions, when it holds an aezoo training state or an aezoo ``config.json``. Into any other
 non-empty folder a run is refused unless ``overwrite``; even then aezoo replaces only the files it
-writes itself (config.json, model.safetensors, README.md, the card's images, training-state/) and
-deletes nothing. A run folder resumes as before; files in it that aezoo did not write are left as
-they are, and one with a name aezoo is about to write (or an aezoo file changed since) is refused
-unless ``overwrite``.
+writes itself (config.json, model.safetensors, README.md, the card's images, metrics.csv,
+training-state/, tensorboard/) and deletes nothing. A run folder resumes as before; files in it that
+aezoo did not write are left as they are, and one with a name aezoo is about to write (or an aezoo
+file changed since) is refused unless ``overwrite``.
 
 One run at a time per folder: ``.aezoo.lock`` is held (a ``filelock`` lock, released when the
 process ends, however it ends) from before the first input check to the last file written.
@@ -33,6 +33,8 @@ LOCK = ".aezoo.lock"
 STAGING_PREFIX = ".aezoo-staging-"
 STATE_DIR = "training-state"
 METRICS_CSV = "metrics.csv"  # one row per epoch, rewritten after each
+EVENTS_DIR = "tensorboard"  # TensorBoard event files, when asked for (aezoo.training.events)
+OWN_DIRS = frozenset({STATE_DIR, EVENTS_DIR})  # folders a run writes into directly, file by file
 # Top-level names a run writes: the checkpoint, and the images the steps write for the card.
 OWN_NAMES = frozenset({CONFIG_FILE, WEIGHTS_FILE, CARD_FILE, METRICS_CSV, "samples.png", "before_after.png",
                        "scores.png"})
@@ -143,10 +145,10 @@ class RunFolder:
         record = _read_record(self.path)
         if record is not None:
             self._files = {k: v for k, v in record["files"].items() if isinstance(k, str) and isinstance(v, str)}
-            owned = {STATE_DIR} | {k for k, digest in self._files.items() if self._still_ours(k, digest)}
+            owned = OWN_DIRS | {k for k, digest in self._files.items() if self._still_ours(k, digest)}
             is_run = True
         elif _is_legacy_run(self.path):
-            owned = {e for e in entries if e in OWN_NAMES or e == STATE_DIR}
+            owned = {e for e in entries if e in OWN_NAMES | OWN_DIRS}
             self._files = {e: _sha256(self.path / e) for e in owned if (self.path / e).is_file()}
             is_run = True
         else:
@@ -160,7 +162,7 @@ class RunFolder:
                 "Pick a new or empty folder (-o DIR), or pass --overwrite (overwrite=True) to let aezoo write its "
                 "checkpoint there (other files are left as they are).",
             )
-        clashing = [e for e in foreign if e in OWN_NAMES or e == STATE_DIR]
+        clashing = [e for e in foreign if e in OWN_NAMES | OWN_DIRS]
         if clashing:
             raise OutputExistsError(
                 f"The run folder {self.path} holds {_shown(clashing)}, not written by aezoo (or changed since), "
