@@ -98,14 +98,16 @@ def fashion(monkeypatch):
 
 
 def clean_row_of_the_card_image() -> torch.Tensor:
-    """The ten clean test images (one per class) in the third row of before_after.png, exactly as
-    saved (save_grid: 28-pixel tiles, 2-pixel padding, scaled 2x with nearest neighbours)."""
+    """The ten clean test images (one per class) in the input row of before_after.png, as drawn
+    (aezoo.plots.plot_image_rows: make_grid's 28-pixel tiles with 2-pixel padding, 2 screen pixels
+    per pixel, the grid 90 px from the left and 10 px from the bottom; pixel-exact to 8 bits)."""
     import numpy
     from PIL import Image
 
-    pixels = numpy.asarray(Image.open(FASHION_FOLDER / "before_after.png").convert("L"))[::2, ::2]
-    top = 2 + 2 * 30
-    tiles = [pixels[top : top + 28, 2 + 30 * c : 30 + 30 * c] for c in range(10)]
+    image = numpy.asarray(Image.open(FASHION_FOLDER / "before_after.png").convert("L"))
+    grid_height = 2 * (3 * 30 + 2)  # three rows of 28 + 2 px padding, and the last padding
+    pixels = image[image.shape[0] - 10 - grid_height :, 90:][::2, ::2]
+    tiles = [pixels[2:30, 2 + 30 * c : 30 + 30 * c] for c in range(10)]
     return torch.from_numpy(numpy.stack(tiles)).float().div(255.0).unsqueeze(1)
 
 
