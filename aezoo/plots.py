@@ -221,7 +221,8 @@ def plot_image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], path: s
     grid = make_grid(torch.cat([r.detach().float().clamp(0, 1).cpu() for r in rows]), nrow=len(rows[0]),
                      padding=padding, pad_value=1.0)
     height, width = grid.shape[1:]
-    margin_left, margin_top = 0.9, 0.45 if title else 0.1
+    margin_left = max(0.9, 0.2 + 0.075 * max(len(label) for label in labels))  # inches: room for the labels
+    margin_top = 0.45 if title else 0.1
     figure = _figure(width * pixels / DPI + margin_left, height * pixels / DPI + margin_top + 0.1, layout=None)
     axes = figure.add_axes((margin_left / figure.get_figwidth(), 0.1 / figure.get_figheight(),
                             width * pixels / DPI / figure.get_figwidth(),
@@ -238,6 +239,17 @@ def plot_image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], path: s
     if title:
         figure.suptitle(title, y=1 - 0.05 / figure.get_figheight(), va="top")
     return _save(figure, path)
+
+
+def plot_reconstructions(model: Any, images: torch.Tensor, path: str | Path, *, seed: int = 0) -> Path:
+    """Labelled rows of ``images`` (N, C, H, W in [0, 1]): ``real``, the model's ``reconstruction``
+    and, for a model that samples, N draws from its prior (``sample``, seeded)."""
+    rows, labels, title = [images, model.reconstruct(images)], ["real", "reconstruction"], None
+    if callable(getattr(model, "sample", None)):
+        rows.append(model.sample(len(images), seed=seed).to(images.device))
+        labels.append("sample")
+        title = f"samples: seed {seed}"
+    return plot_image_rows(rows, labels, path, title=title, pixels=max(1, 64 // images.shape[-2]))
 
 
 # ---- shared -----------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``aezoo evaluate``, ``sample``, ``denoise`` and ``score``: using models for their task (imports torch).
+"""``aezoo evaluate``, ``sample``, ``reconstruct``, ``denoise``, ``score``: models at their task (imports torch).
 
 What they write: an input is never an output (compared by real path, so links count), an existing
 file is replaced only with ``--overwrite``, and each output is written to a temporary name beside
@@ -27,6 +27,14 @@ OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace output files
 
 def _real(path: Path) -> str:
     return os.path.realpath(path)
+
+
+def _each_once(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """The paths in order, a file named twice (by any path) once."""
+    unique: dict[str, Path] = {}
+    for path in paths:
+        unique.setdefault(_real(path), path)
+    return tuple(unique.values())
 
 
 def _check_outputs(outputs: Iterable[Path], inputs: Iterable[Path], overwrite: bool) -> None:
@@ -185,6 +193,43 @@ def sample_command(name: str, count: int, output: Path, seed: int, device: str, 
         click.echo(str(written))
 
 
+@click.command("reconstruct")
+@model_argument()
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="reconstructions.png",
+              show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the sample row (0 to 2^32-1).")
+@device_option
+@OVERWRITE
+@json_option
+@hub_options
+def reconstruct_command(name: str, images: tuple[Path, ...], output: Path, seed: int, device: str, overwrite: bool,
+                        as_json: bool, hub: dict) -> None:
+    """Reconstruct IMAGES with NAME (a VAE or adversarial AE) and draw one labelled PNG grid: the real
+    images, their reconstructions and, for a model that samples, as many samples; prints its path.
+
+    \b
+    Example:
+      aezoo reconstruct conv-vae-faces me.jpg friend.jpg -o faces.png
+    """
+    from ..data.images import read_images
+    from ..plots import plot_reconstructions
+
+    if output.suffix.lower() != ".png":
+        raise click.BadParameter(f"{output} must end in .png: the grid is a PNG image.", param_hint="-o")
+    images = _each_once(images)
+    _check_outputs([output], images, overwrite)
+    model = _load_for(name, "reconstruct", device, hub)
+    prep = model.aezoo.preprocessing
+    batch = read_images(images, image_size=prep.get("image_size"), channels=prep.get("channels", 1), as_float=True)
+    written = _write(output, lambda tmp: plot_reconstructions(model, batch, tmp, seed=seed), overwrite=overwrite)
+    if as_json:
+        echo_json({"output": str(written), "images": len(images), "seed": seed})
+    else:
+        click.echo(str(written))
+
+
 @click.command("denoise")
 @model_argument()
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -207,10 +252,7 @@ def denoise_command(name: str, images: tuple[Path, ...], output: Path, device: s
 
     if output.exists() and not output.is_dir():
         raise OutputExistsError(f"The output folder {output} is a file.", "Name a folder for the outputs (-o).")
-    unique: dict[str, Path] = {}
-    for path in images:  # the same file named twice is denoised once
-        unique.setdefault(_real(path), path)
-    images = tuple(unique.values())
+    images = _each_once(images)
     targets: dict[Path, Path] = {}
     for path in images:
         target = output / f"{path.stem}.png"
@@ -282,4 +324,4 @@ def score_command(name: str, table: Path, output: Path, device: str, overwrite: 
     click.echo(str(output))
 
 
-COMMANDS = [evaluate_command, sample_command, denoise_command, score_command]
+COMMANDS = [evaluate_command, sample_command, reconstruct_command, denoise_command, score_command]

@@ -184,3 +184,39 @@ def test_score_names_missing_columns(shipped_weights, tmp_path):
     (tmp_path / "bad.csv").write_text("Time,V1,Amount\n0,1.0,3.5\n")
     result = run("score", "fc-ae-fraud", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "scores.csv"))
     assert result.exit_code == 1 and "V2" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", by_task("denoise", "reconstruct", "generate"))
+def test_reconstruct_draws_labelled_rows_or_says_the_model_cannot(name, shipped_weights, tmp_path):
+    """Models with reconstruct(): the PNG's rows are the inputs and their reconstructions as the API
+    gives them (pixel for pixel, to 8 bits), then samples where the model samples; others refuse in one line."""
+    import numpy as np
+    from PIL import Image
+
+    import aezoo
+    from aezoo.data.images import read_images
+    from aezoo.images import save_image
+
+    model = aezoo.load(name, device="cpu")
+    size, channels = model.aezoo.preprocessing["image_size"], model.aezoo.preprocessing["channels"]
+    images = torch.rand(3, channels, size, size, generator=torch.Generator().manual_seed(0))
+    inputs = [save_image(image, tmp_path / f"in{i}.png") for i, image in enumerate(images)]
+    result = run("reconstruct", name, *map(str, inputs), str(inputs[0]), "-o", str(tmp_path / "grid.png"))
+    if not callable(getattr(model, "reconstruct", None)):
+        assert result.exit_code == 1 and "has no reconstruct()" in result.stderr
+        assert "Traceback" not in result.output and not (tmp_path / "grid.png").exists()
+        return
+    assert result.exit_code == 0, result.output
+    real = read_images(inputs, image_size=size, channels=channels, as_float=True)  # the PNGs, as 8-bit pixels
+    rows = [real, model.reconstruct(real)] + ([model.sample(3, seed=0)] if callable(getattr(model, "sample", None))
+                                              else [])
+    grid = np.asarray(Image.open(result.stdout.strip()).convert("RGB")).astype(float) / 255
+    pixels, tile = max(1, 64 // size), size + 2
+    left = round(100 * max(0.9, 0.2 + 0.075 * len("reconstruction")))  # the label margin, at 100 dpi
+    top = grid.shape[0] - 10 - pixels * (tile * len(rows) + 2)
+    drawn = grid[top::pixels, left::pixels]
+    for r, row in enumerate(rows):  # the file named twice is drawn once: three columns
+        for c in range(3):
+            cell = drawn[2 + tile * r : tile * (r + 1), 2 + tile * c : tile * (c + 1)]
+            expected = row[c].permute(1, 2, 0).expand(size, size, 3).numpy()
+            assert np.abs(cell - expected).max() <= 2 / 255, (r, c)
