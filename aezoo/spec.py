@@ -236,13 +236,15 @@ class Preprocessing(TypedDict, total=False):
     Keys: ``image_size`` (images: the side in pixels), ``channels`` (images: 1 gray, 3 RGB), ``range``
     (images: ``[low, high]`` of the pixel values), ``features`` (tables: the column names in the
     model's order, or None for unnamed columns), ``label`` (tables: the 0/1 label column a table may
-    carry, or None), ``notes`` (prose: the noise, the scaling, the score... no code reads it)."""
+    carry, or None), ``ignore`` (tables: columns a table may carry that the model does not read, such
+    as an id or a timestamp), ``notes`` (prose: the noise, the scaling, the score... no code reads it)."""
 
     image_size: int
     channels: int
     range: list[float]
     features: list[str] | None
     label: str | None
+    ignore: list[str]
     notes: str
 
 
@@ -269,6 +271,9 @@ def check_preprocessing(owner: str, value: Any) -> None:
         raise _field_error(owner, "preprocessing.features", features, "a list of distinct column names or None")
     if value.get("label") is not None:
         _check_str(owner, "preprocessing.label", value["label"], empty=False)
+    ignore = value.get("ignore", [])
+    if not isinstance(ignore, (list, tuple)) or not all(isinstance(c, str) and c for c in ignore):
+        raise _field_error(owner, "preprocessing.ignore", ignore, "a list of column names")
     _check_str(owner, "preprocessing.notes", value.get("notes", ""))
 
 

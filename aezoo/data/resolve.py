@@ -103,7 +103,8 @@ def _resolve(data: Any, spec: ModelSpec, preprocessing: dict[str, Any]) -> Split
     if "features" in preprocessing and hasattr(data, "columns"):  # a DataFrame for a tabular model: by column name
         from .tabular import frame_splits
 
-        return frame_splits(data, features=preprocessing["features"], label=preprocessing.get("label"))
+        return frame_splits(data, features=preprocessing["features"], label=preprocessing.get("label"),
+                            ignore=preprocessing.get("ignore", ()))
     return split_in_memory(data, name=f"in-memory {type(data).__name__}")
 
 

@@ -130,8 +130,10 @@ def digits(normal_digit: int = 0) -> Splits:
 
 
 def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: str | None = None,
-                 name: str = "in-memory DataFrame", description: str | None = None) -> Splits:
-    """A pandas DataFrame as ``Splits``: columns checked by name, ``label`` (if present) kept as labels.
+                 ignore: Sequence[str] = (), name: str = "in-memory DataFrame",
+                 description: str | None = None) -> Splits:
+    """A pandas DataFrame as ``Splits``: columns checked by name, ``label`` (if present) kept as labels,
+    ``ignore``'d columns (a model's, e.g. a timestamp) dropped where present.
     A frame with exactly the columns of a registered table data set (``DatasetSpec.columns``: e.g. the
     creditcard.csv schema) gets that data set's protocol (for creditcard.csv, the time split)."""
     schema = schema_dataset(frame.columns, label)
@@ -139,10 +141,10 @@ def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: st
         return load_dataset(schema, frame=frame, features=features)
     present = [str(c) for c in frame.columns]
     found_label = label if label is not None and label in present else None
-    if features is None:  # every column but the label is a feature
-        columns = [c for c in present if c != found_label]
+    if features is None:  # every column but the label and the ignored ones is a feature
+        columns = [c for c in present if c != found_label and c not in ignore]
     else:
-        columns = check_columns(present, features, optional=[label], source=name)
+        columns = check_columns(present, features, optional=[label, *ignore], source=name)
     pandas = require("pandas", "pandas", name)
     bad = [c for c in columns if not pandas.api.types.is_numeric_dtype(frame[c])]
     if bad:
@@ -163,9 +165,11 @@ def frame_splits(frame: Any, *, features: Sequence[str] | None = None, label: st
     return table_splits(x, y, features=columns, label=found_label, name=name, description=text)
 
 
-def csv_table(path: str | Path, label: str | None = None, features: Sequence[str] | None = None) -> Splits:
+def csv_table(path: str | Path, label: str | None = None, features: Sequence[str] | None = None,
+              ignore: Sequence[str] = ()) -> Splits:
     """Any CSV table (plain or .gz). ``label`` names an optional 0/1 label column (1 = anomaly); with
-    ``features`` the columns are checked by name (a model passes the names it was built for).
+    ``features`` the columns are checked by name (a model passes the names it was built for);
+    ``ignore`` names columns the model does not read, dropped where present.
 
     A file with exactly the columns of a registered table data set gets that data set's protocol: a
     creditcard.csv (Time, V1..V28, Amount, Class) the time split of the fc-ae-fraud plugin's
@@ -180,7 +184,7 @@ def csv_table(path: str | Path, label: str | None = None, features: Sequence[str
     schema = schema_dataset(frame.columns, label)
     if schema is not None:
         return load_dataset(schema, path=path, features=features)
-    return frame_splits(frame, features=features, label=label, name=path.name,
+    return frame_splits(frame, features=features, label=label, ignore=ignore, name=path.name,
                         description=f"{path.name}: {len(frame):,} rows from a CSV file")
 
 

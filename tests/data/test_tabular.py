@@ -66,6 +66,20 @@ def test_csv_table_names_column_mismatches(tmp_path):
         csv_table(tmp_path / "absent.csv")
 
 
+def test_ignored_columns_are_dropped_where_present(tmp_path):
+    """A model's ``ignore`` columns (fc-ae-fraud's Time) are read past, with or without a label column."""
+    frame = pandas.DataFrame({"t": [9.0, 8.0, 7.0, 6.0, 5.0], "a": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [0, 0, 1, 0, 1]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.drop(columns="y").to_csv(tmp_path / "no-label.csv", index=False)
+    for path in ("t.csv", "no-label.csv"):
+        splits = csv_table(tmp_path / path, label="y", features=["a"], ignore=["t"])
+        assert splits.train.features == ("a",) and splits.train.x[:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert frame_splits(frame.drop(columns="t"), features=["a"], label="y", ignore=["t"]).train.features == ("a",)
+    assert frame_splits(frame, label="y", ignore=["t"]).train.features == ("a",)  # no names: every other column
+    with pytest.raises(ColumnsError, match=r"unexpected columns \['t'\]"):
+        csv_table(tmp_path / "no-label.csv", label="y", features=["a"])
+
+
 def test_frame_splits_refuse_text_and_nan():
     with pytest.raises(ColumnsError, match="not numeric"):
         frame_splits(pandas.DataFrame({"a": ["x", "y"]}))

@@ -229,6 +229,17 @@ def test_finetune_on_an_unlabelled_array(mirror, frame, tmp_path):
     assert tuned.predict(rows).mean() < 0.2
 
 
+def test_finetune_on_a_csv_with_time_and_no_class_reads_past_time(mirror, frame, tmp_path):
+    """Transactions as a bank exports them (Time, V1..V28, Amount; no labels): the model's preprocessing
+    ignores Time, so the data path reads the 29 columns the model scores, as decision_function does."""
+    path = tmp_path / "transactions.csv"
+    frame.drop(columns="Class").iloc[:500].to_csv(path, index=False)
+    assert aezoo.load("fc-ae-fraud", device="cpu").aezoo.preprocessing["ignore"] == ["Time"]
+    tuned = aezoo.finetune("fc-ae-fraud", data=str(path), epochs=1, output_dir=tmp_path / "ft", device="cpu")
+    assert {"flagged", "normal_error"} <= {m.name for m in tuned.aezoo.card.metrics}
+    assert tuned.aezoo.preprocessing["ignore"] == ["Time"]  # and the fine-tuned checkpoint keeps it
+
+
 def test_shipped_weights_are_trained_on_the_real_data_and_beat_the_baselines_on_their_card(mirror, frame):
     model = aezoo.load("fc-ae-fraud", device="cpu")
     assert model.is_fitted

@@ -48,6 +48,7 @@ def preprocessing_for(config: dict[str, Any]) -> Preprocessing:
     return {
         "features": list(features) if isinstance(features, list) else None,
         "label": config.get("label"),
+        "ignore": list(config.get("ignore", [])),
         "notes": "scaling: z-score per feature with the mean and standard deviation of the normal training rows "
                  f"(a feature whose deviation is below {config.get('min_scale')} keeps scale 1, as in "
                  f"scikit-learn's StandardScaler); score: {config.get('score', 'mse')} of the reconstruction "
