@@ -154,3 +154,13 @@ def test_every_epoch_is_logged_to_metrics_csv(tiny_registry, tmp_path):
         assert {k: float(v) for k, v in row.items()} == pytest.approx(logged, rel=1e-12)
         assert float(row["samples_per_s"]) > 0 and math.isfinite(float(row["train_loss"]))
     assert read_history(tmp_path / "run").source == "metrics.csv"
+
+
+@pytest.mark.parametrize("mode", [True, False])
+def test_evaluate_runs_in_eval_mode_without_gradients_and_restores_the_mode(tiny_registry, mode):
+    spec = aezoo.info("tiny-ae")
+    step = ReconstructionStep(aezoo.build(spec).train(mode), spec.recipe, torch.device("cpu"))
+    seen = set()  # (gradients on, training mode) at every forward
+    step.model.register_forward_hook(lambda module, *_: seen.add((torch.is_grad_enabled(), module.training)))
+    metrics = step.evaluate(torch.utils.data.DataLoader(_data()[1], batch_size=4))
+    assert seen == {(False, False)} and step.model.training is mode and metrics["mse"] > 0

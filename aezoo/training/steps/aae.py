@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, batch_draw, images_of
+from .base import TrainingStep, augment, batch_draw, evaluating, images_of
 from .contracts import AAEModel
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
@@ -128,11 +128,9 @@ class AAEStep(TrainingStep):
         self.references = GenerativeReferences(train_data, self.model.latent_dim,
                                                baselines=bool(self.options.get("baselines", False)))
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         model = self.model
-        was_training = model.training
-        model.eval()
         squared, count, codes, held_out = 0.0, 0, [], []
         for batch in loader:
             images = images_of(batch).to(self.device)
@@ -144,7 +142,6 @@ class AAEStep(TrainingStep):
         prior = model.prior(EVAL_PRIOR_SAMPLES, torch.Generator().manual_seed(EVAL_SEED))
         fake_logits = model.discriminate(torch.cat(codes).to(self.device)).cpu()
         real_logits = model.discriminate(prior).cpu()
-        model.train(was_training)
         z = torch.cat(codes)
         mse = squared / count
         spread = z.std(0, unbiased=True) if len(z) > 1 else torch.zeros(z.shape[1])

@@ -27,8 +27,9 @@ import torch
 
 from ...errors import TrainingError
 from ...metrics import average_precision, precision_recall_at, roc_auc
+from ...modeling import inference
 from ..distributed import rank_and_world
-from .base import TrainingStep, own_randomness
+from .base import TrainingStep, evaluating, own_randomness
 from .contracts import AnomalyModel
 
 if TYPE_CHECKING:
@@ -127,15 +128,10 @@ class AnomalyStep(TrainingStep):
             return residuals.pow(2).mean()
         raise TrainingError(f"Unknown loss {kind!r} in the recipe options.", "Use 'score', 'l1' or 'mse'.")
 
-    @torch.no_grad()
     def _scores(self, rows: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
-        model = self.model
-        was = model.training
-        model.eval()
-        parts = [model(rows[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(rows), batch_size)]
-        scores = torch.cat(parts) if parts else torch.zeros(0)
-        model.train(was)
-        return scores
+        with inference(self.model):
+            parts = [self.model(rows[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(rows), batch_size)]
+        return torch.cat(parts) if parts else torch.zeros(0)
 
     @torch.no_grad()
     def calibrate(self, train_data: Any) -> None:
@@ -147,7 +143,7 @@ class AnomalyStep(TrainingStep):
             model.fit_error_scale(normal.to(self.device))  # scaled scores: residual scales before the threshold
         model.set_threshold(self._scores(normal).double().numpy())
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         x, y = table_of(loader.dataset)
         scores = self._scores(x).double()

@@ -15,6 +15,7 @@ it under ``own_randomness``: independent draws on each rank.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,12 +25,24 @@ import torch
 from torch import nn
 
 from ...errors import TrainingError
+from ...modeling import inference
 from ...spec import Recipe
 from ..distributed import average_gradients, rank_and_world
 from .contracts import missing_members
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
+
+
+def evaluating(evaluate: Callable[[Any, Any], dict[str, float]]) -> Callable[[Any, Any], dict[str, float]]:
+    """Decorates a step's ``evaluate``: it runs in eval mode without gradients, and the model's mode is
+    restored after (``aezoo.modeling.inference``), whoever calls it in the middle of what."""
+    @functools.wraps(evaluate)
+    def measured(step: Any, loader: Any) -> dict[str, float]:
+        with inference(step.model):
+            return evaluate(step, loader)
+
+    return measured
 
 
 def images_of(batch: Any) -> torch.Tensor:
@@ -101,8 +114,8 @@ class TrainingStep:
         """Called after each epoch, before ``evaluate``: fit anything derived from the training
         data rather than learned by gradient (an anomaly threshold, normalisation statistics)."""
 
-    @torch.no_grad()
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
+        """The held-out metrics over ``loader``; a step's own is decorated with ``@evaluating``."""
         raise NotImplementedError
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from ...metrics import psnr_from_mse, ssim
-from .base import TrainingStep, augment, images_of, mask_pixels
+from ...modeling import inference
+from .base import TrainingStep, augment, evaluating, images_of, mask_pixels
 from .denoising_baselines import DenoisingBaselines
 
 if TYPE_CHECKING:
@@ -67,9 +68,8 @@ class DenoisingStep(TrainingStep):
         self.optimize(loss)
         return {"loss": loss.detach()}
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        self.model.eval()
         generator = torch.Generator().manual_seed(0)
         squared, noisy_squared, count = 0.0, 0.0, 0
         outputs, targets, inputs = [], [], []
@@ -83,7 +83,6 @@ class DenoisingStep(TrainingStep):
             outputs.append(restored.cpu())
             targets.append(clean.cpu())
             inputs.append(noisy.cpu())
-        self.model.train()
         clean = torch.cat(targets)
         metrics = {
             "psnr": psnr_from_mse(squared / count),
@@ -114,10 +113,8 @@ class DenoisingStep(TrainingStep):
         clean = torch.stack([images_of(test_data[i]) for i in showcase(test_data)])
         probability = self.options.get("eval_mask_prob", 0.5)
         noisy = mask_pixels(clean, probability, torch.Generator().manual_seed(0))
-        self.model.eval()
-        with torch.no_grad():
+        with inference(self.model):
             restored = self.model(noisy.to(self.device)).clamp(0, 1).cpu()
-        self.model.train()
         plot_image_rows([clean, noisy, restored], ["input", "noisy", "output"], folder / "before_after.png",
                         title=f"denoising: each pixel zeroed with p = {probability}")
         return ["before_after.png"]

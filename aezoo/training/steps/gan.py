@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, batch_draw, images_of
+from .base import TrainingStep, augment, batch_draw, evaluating, images_of
 from .contracts import GANModel
 from .generative import METRIC_PROTOCOLS, GenerativeReferences
 
@@ -114,7 +114,7 @@ class GANStep(TrainingStep):
         self.references = GenerativeReferences(train_data, self.model.nz,
                                                baselines=bool(self.options.get("baselines", False)))
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         model = self.model
         held_out = torch.cat([images_of(batch).cpu() for batch in loader])  # the engine may hold it on a GPU

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, images_of
+from .base import TrainingStep, evaluating, images_of
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -24,13 +24,11 @@ class ReconstructionStep(TrainingStep):
         self.optimize(loss)
         return {"loss": loss.detach()}
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        self.model.eval()
         squared, count = 0.0, 0
         for batch in loader:
             inputs = images_of(batch).to(self.device)
             squared += float(((self.model(inputs) - inputs) ** 2).sum())
             count += inputs.numel()
-        self.model.train()
         return {"mse": squared / max(count, 1)}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, images_of, own_randomness
+from .base import TrainingStep, augment, evaluating, images_of, own_randomness
 from .contracts import VAEModel
 from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 
@@ -83,11 +83,9 @@ class VAEStep(TrainingStep):
         self.references = GenerativeReferences(train_data, self.model.latent_dim,
                                                baselines=bool(self.options.get("baselines", False)))
 
-    @torch.no_grad()
+    @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         model = self.model
-        was_training = self.model.training
-        model.eval()
         generator = torch.Generator().manual_seed(EVAL_SEED)
         squared, nll, kl, pixels, images_seen, held_out = 0.0, 0.0, 0.0, 0, 0, []
         for batch in loader:
@@ -108,7 +106,6 @@ class VAEStep(TrainingStep):
             test = torch.cat(held_out)
             samples = model.sample(self.references.swd_size(test), seed=SEED)
             metrics |= self.references.reconstruction_baselines(test) | self.references.sample_metrics(samples, test)
-        self.model.train(was_training)
         return metrics
 
     def write_artifacts(self, folder: Any, test_data: Any) -> list[str]:
