@@ -274,6 +274,19 @@ class Registry:
             return
         specs[name] = spec
 
+    def clean(self) -> bool:
+        """Whether discovery had nothing to report: every plugin loaded, none slow, no spec skipped,
+        no name claimed twice (``aezoo.registry_cache`` is written only then)."""
+        collected = self._collect()
+        return (all(p.ok and not p.skipped and p.seconds <= SLOW_PLUGIN_SECONDS for p in collected.plugins)
+                and not collected.conflicts and not collected.dataset_conflicts)
+
+    def packages(self) -> list[str]:
+        """The top-level packages of the registered plugins (their modules, or their objects' classes)."""
+        names = {getattr(plugin, "__name__", None) or type(plugin).__module__
+                 for _, plugin in self._pm.list_name_plugin()}
+        return sorted({name.partition(".")[0] for name in names})
+
     # -- lookup -------------------------------------------------------------------------------
     def plugins(self) -> list[PluginRecord]:
         return list(self._collect().plugins)
@@ -376,6 +389,11 @@ def get_registry() -> Registry:
     global _default
     if _default is None:
         _default = Registry()
+    return _default
+
+
+def registry_in_use() -> Registry | None:
+    """The process-wide registry if one was created or set, without creating one."""
     return _default
 
 

@@ -1,7 +1,7 @@
 """Environment variables aezoo reads (beside the ``HF_*`` ones huggingface_hub reads itself).
 
-- ``AEZOO_HOME``: aezoo's own state, such as remembered sha256 verifications
-  (default ``$XDG_CACHE_HOME/aezoo``, else ``~/.cache/aezoo``).
+- ``AEZOO_HOME``: aezoo's own state, such as remembered sha256 verifications and the listing
+  cache of ``aezoo list`` (default ``$XDG_CACHE_HOME/aezoo``, else ``~/.cache/aezoo``).
 - ``AEZOO_MIRRORS``: folders searched for a registered model's weights before the cache and the
   hub, separated by ``os.pathsep``; each holds one Hub-shaped folder per repo, named after the
   repo (``fc-dae-mnist/``), as ``aezoo download NAME --to DIR`` writes them. They are searched

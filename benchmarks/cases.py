@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -27,10 +28,17 @@ CHUNK = 8192  # rows per forward pass of the hand-written scoring floor (the det
 def startup(bench: Bench, scratch: Path, env: dict[str, str], **_: object) -> None:
     cli = [sys.executable, "-c", "from aezoo.cli import main; main()"]
     click = [sys.executable, "-c", "import click"]
-    for case, command in (("aezoo --help", [*cli, "--help"]), ("aezoo list", [*cli, "list"])):
+    listing = [*cli, "list"]
+    for case, command in (("aezoo --help", [*cli, "--help"]), ("aezoo list", listing)):
         bench.compare("startup", case, lambda: _run(click, env), lambda c=command: _run(c, env), target=STARTUP,
                       repeats=bench.repeats(15), clock=_children_cpu, floor_name='python -c "import click"',
-                      note="CPU time of the child process")
+                      note="CPU time of the child process" + ("; the listing cache is warm after the first run"
+                                                              if command is listing else ""))
+    uncached = {**env, "AEZOO_HOME": str(scratch / "no-cache-home")}
+    bench.compare("startup", "aezoo list, first run (discovers every plugin)", lambda: _run(click, env),
+                  lambda: (shutil.rmtree(uncached["AEZOO_HOME"], ignore_errors=True), _run(listing, uncached)),
+                  target=None, repeats=bench.repeats(15), clock=_children_cpu, floor_name='python -c "import click"',
+                  note="CPU time of the child, listing cache removed before each run; no target")
     fresh = {**env, "AEZOO_HOME": str(scratch / "fresh-home")}
     load = [sys.executable, "-c", "import torch, aezoo; aezoo.load('fc-dae-mnist', device='cpu')"]
     start = _children_cpu()

@@ -19,18 +19,21 @@ if TYPE_CHECKING:
 @json_option
 def list_command(pattern: str | None, as_json: bool) -> None:
     """List installed models, optionally only those matching a wildcard PATTERN (e.g. 'conv-*')."""
-    from ..registry import get_registry  # not aezoo.api: listing needs no hub, card or checkpoint code
+    import fnmatch
 
-    specs = get_registry().models(pattern)
+    from ..registry_cache import installed_models  # not the registry: a cached listing imports no plugin
+
+    specs = [s for s in installed_models() if not pattern or fnmatch.fnmatchcase(s["name"], pattern)]
     if as_json:
-        echo_json([spec.to_dict() for spec in specs])
+        echo_json(specs)
         return
     if not specs:
         click.echo(f"No model matches {pattern!r}." if pattern else "No models installed.", err=True)
         return
     echo_table(
         ["NAME", "TASK", "PARAMS", "WEIGHTS", "SUMMARY"],
-        [[s.name, s.task, human_count(s.params), "yes" if s.weights else "no", s.summary] for s in specs],
+        [[s["name"], s["task"], human_count(s["params"]), "yes" if s["weights"] else "no", s["summary"]]
+         for s in specs],
     )
 
 

@@ -72,10 +72,10 @@ def complete_model_names(ctx: click.Context, param: click.Parameter, incomplete:
     """Shell completion of installed model names (asks the registry, so only when completing)."""
     from click.shell_completion import CompletionItem
 
-    from ..registry import get_registry
+    from ..registry_cache import installed_models
 
-    return [CompletionItem(spec.name, help=spec.summary) for spec in get_registry().models()
-            if spec.name.startswith(incomplete)]
+    return [CompletionItem(spec["name"], help=spec["summary"]) for spec in installed_models()
+            if spec["name"].startswith(incomplete)]
 
 
 def model_argument(name: str = "name", **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
