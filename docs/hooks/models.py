@@ -25,11 +25,12 @@ NOT_RUN = "# not run in CI: "  # the first line of a code block the docs tests s
 
 # What the card's image shows, by task (the training step that wrote it decides: see its write_artifacts).
 GALLERY_CAPTIONS = {
-    "denoise": "Held-out test images from the run that trained these weights: clean, masked, and denoised by "
-               "the model.",
+    "denoise": "One held-out test image per class: the input, the input with the evaluation's masking noise, "
+               "and the shipped weights' output.",
     "generate": "64 images the shipped weights generate from latent seed 0 (no data set images: the data's "
                 "terms may forbid publishing them).",
-    "anomaly": "Anomaly scores of the held-out rows, normal and fraudulent, against the stored threshold.",
+    "anomaly": "Anomaly scores of the held-out rows: a histogram of normal and fraudulent rows, and the ROC and "
+               "precision-recall curves, each with the stored threshold marked.",
 }
 
 # Fine-tuning examples run offline in CI: a model whose recipe reads data that does not ship in a package
