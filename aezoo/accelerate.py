@@ -44,9 +44,12 @@ def half_for_inference(model: nn.Module) -> nn.Module:
             f"Half precision on the {device} runs slower than float32 in PyTorch, so aezoo does not offer it there.",
             "Load the model on a GPU (device='cuda'), or export it: aezoo export NAME --format onnx --half.",
         )
-    if model.aezoo.spec.task == "anomaly":
+    from .api import model_info
+
+    info = model_info(model)
+    if info.spec.task == "anomaly":
         raise HalfPrecisionUnavailableError(
-            f"{model.aezoo.name} compares float32 scores with a threshold fitted on float32 scores; in float16 it "
+            f"{info.name} compares float32 scores with a threshold fitted on float32 scores; in float16 it "
             "would flag other rows.",
             "Run the detector in float32 (it is small: half precision would not make it faster).",
         )

@@ -59,6 +59,15 @@ class HubOptions(TypedDict, total=False):
 HUB_OPTIONS = tuple(HubOptions.__annotations__)
 
 
+class _Access(TypedDict):
+    """How ``hub.fetch`` and ``hub.fetch_ref`` reach the hub, passed on as keywords."""
+
+    cache_dir: str | os.PathLike[str] | None
+    local_files_only: bool
+    token: str | bool | None
+    force: bool
+
+
 def pop_hub_options(kwargs: dict[str, Any]) -> HubOptions:
     """Take the ``HubOptions`` out of a call's other keyword arguments."""
     return cast(HubOptions, {key: kwargs.pop(key) for key in HUB_OPTIONS if key in kwargs})
@@ -88,7 +97,7 @@ def download(
             f"{name} has no published weights.", f"Train it instead: aezoo train {name}."
         )
     manifest = spec.weights
-    access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
+    access: _Access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
     if revision is not None and revision != manifest.revision:
         if to is not None:
             raise InvalidReferenceError(
@@ -136,7 +145,7 @@ def ref_kind(ref: str | os.PathLike[str]) -> str:
         return "hf"
     if looks_like_path(ref):
         return "folder"
-    separators = {"/", os.sep, os.altsep} - {None}
+    separators = {sep for sep in ("/", os.sep, os.altsep) if sep is not None}
     return "repo" if any(sep in str(ref) for sep in separators) else "name"
 
 
@@ -156,7 +165,7 @@ def resolve(
     ``fc-dae-mnist``; write ``./fc-dae-mnist`` to load it. ``revision`` applies to the hub repo
     (for a name: its repo, see ``download``); ``cache_dir``, ``local_files_only`` and ``token`` go to
     huggingface_hub on every request."""
-    access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
+    access: _Access = {"cache_dir": cache_dir, "local_files_only": local_files_only, "token": token, "force": force}
     kind = ref_kind(ref)
     if kind == "hf":
         return hub.fetch_ref(*hub.parse_hub_ref(str(ref), revision=revision), **access)
@@ -270,7 +279,9 @@ def load(
             )
         spec = registry.get(str(ref))
         model = build(spec)
-        model.aezoo = ModelInfo(spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
+        # torch types Module.__setattr__'s value as Tensor | Module; any value is set as a plain attribute
+        model.aezoo = ModelInfo(  # type: ignore[assignment]
+            spec.name, dict(spec.config), dict(spec.preprocessing), spec.card, None, spec)
         return publish.attach(model.to(pick_device(device)).eval())
 
     from .checkpoint import check_layout, load_tensors, load_weights
@@ -301,7 +312,9 @@ def load(
 
         warnings.warn(f"aezoo: {exc}", UserWarning, stacklevel=2)
         card = None
-    model.aezoo = ModelInfo(spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
+    # torch types Module.__setattr__'s value as Tensor | Module; any value is set as a plain attribute
+    model.aezoo = ModelInfo(  # type: ignore[assignment]
+        spec.name, checkpoint.config, checkpoint.preprocessing, card, folder, spec)
     return publish.attach(model.to(pick_device(device)).eval())
 
 

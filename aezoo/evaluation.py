@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
-from .api import HubOptions, import_object, load
+from .api import HubOptions, import_object, load, model_info
 from .errors import TrainingError
 
 
@@ -28,19 +29,22 @@ def evaluate(
     from .data.resolve import resolve_data
 
     model = load(name_or_path, device=device, **hub)
-    spec = model.aezoo.spec
+    info = model_info(model)
+    spec = info.spec
     if spec.recipe is None:
         raise TrainingError(f"{spec.name} has no recipe, so no evaluation protocol.",
                             "Ask its plugin's author for one.")
-    splits = resolve_data(spec.recipe.dataset if data is None else data, spec, model.aezoo.preprocessing)
+    splits = resolve_data(spec.recipe.dataset if data is None else data, spec, info.preprocessing)
     step = import_object(spec.recipe.step)(model, spec.recipe, next(model.parameters()).device)
     step.fit_references(splits.train)
     metrics = step.evaluate(torch.utils.data.DataLoader(splits.test, batch_size=256))
     if inception_weights is not None:
         from .fid import fid
 
-        if not callable(getattr(model, "sample", None)):
+        sample = getattr(model, "sample", None)
+        if not callable(sample):
             raise TrainingError(f"FID needs a generative model; {spec.name} has no sample().", "Drop --inception.")
-        real = torch.stack([splits.test[i][0] for i in range(len(splits.test))])
-        metrics["fid"] = fid(real, model.sample(len(real), seed=0).cpu(), inception_weights)
+        count = len(cast(Sized, splits.test))  # torch's Dataset declares no __len__; a split's datasets have one
+        real = torch.stack([splits.test[i][0] for i in range(count)])
+        metrics["fid"] = fid(real, sample(len(real), seed=0).cpu(), inception_weights)
     return metrics

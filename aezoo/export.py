@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .accelerate import HalfPrecisionUnavailableError
 from .checkpoint import atomic_write
@@ -33,6 +33,51 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
     from torch import nn
+
+    from .training.steps.contracts import AAEModel, GANModel, VAEModel
+
+    # What each family's parts read of its model (the first-party models have these members), for type
+    # checkers: torch types every attribute a module sets at run time as Tensor | Module.
+    class _ImageModel(nn.Module):
+        image_shape: tuple[int, int, int]
+
+    class _Denoiser(_ImageModel):  # denoising-ae
+        encoder: nn.Linear
+        decoder: nn.Linear
+        negative_slope: float
+
+        def denoise(self, images: torch.Tensor) -> torch.Tensor: ...
+
+    class _Detector(nn.Module):  # undercomplete-ae
+        config: dict[str, Any]
+        n_features: int
+        score_kind: str
+        encoder: nn.Module
+        decoder: nn.Module
+        mean: torch.Tensor
+        scale: torch.Tensor
+        error_scale: torch.Tensor
+        log_mask: torch.Tensor
+
+        def decision_function(self, x: Any) -> np.ndarray: ...
+
+    class _VAE(_ImageModel, VAEModel):
+        def encode(self, images: torch.Tensor) -> torch.Tensor: ...
+
+        def decode(self, z: torch.Tensor) -> torch.Tensor: ...
+
+    class _AAE(_ImageModel, AAEModel):
+        def encode(self, images: torch.Tensor) -> torch.Tensor: ...
+
+        def decode(self, z: torch.Tensor) -> torch.Tensor: ...
+
+    class _GAN(nn.Module, GANModel):
+        channels: int
+        image_size: int
+
+        def generate(self, z: torch.Tensor) -> torch.Tensor: ...
+
+_Model = TypeVar("_Model", bound="nn.Module")
 
 EXTRA_HINT = "Install the exporter: pip install 'aezoo[export]'."
 CHECK_BATCH_SIZES = (1, 5)  # a single item and a batch: the file's batch axis is dynamic
@@ -110,7 +155,7 @@ class ExportReport:
         return asdict(self)
 
 
-def _body(model: nn.Module, fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> nn.Module:
+def _body(model: _Model, fn: Callable[[_Model, torch.Tensor], torch.Tensor]) -> nn.Module:
     """``fn(model, x)`` as a module that torch.export can trace, with the model as its child."""
     from torch import nn
 
@@ -125,7 +170,7 @@ def _body(model: nn.Module, fn: Callable[[nn.Module, torch.Tensor], torch.Tensor
     return Body().eval()
 
 
-def _images(model: nn.Module) -> Callable[[int, torch.Generator], torch.Tensor]:
+def _images(model: _ImageModel) -> Callable[[int, torch.Generator], torch.Tensor]:
     import torch
 
     return lambda n, g: torch.rand(n, *model.image_shape, generator=g)
@@ -137,7 +182,7 @@ def _codes(width: int) -> Callable[[int, torch.Generator], torch.Tensor]:
     return lambda n, g: torch.randn(n, width, generator=g)
 
 
-def _rows(model: nn.Module) -> Callable[[int, torch.Generator], torch.Tensor]:
+def _rows(model: _Detector) -> Callable[[int, torch.Generator], torch.Tensor]:
     """Raw rows as the detector's normal training data looks: N(0, 1) in its z-scored units, mapped back."""
     import torch
 
@@ -148,14 +193,14 @@ def _rows(model: nn.Module) -> Callable[[int, torch.Generator], torch.Tensor]:
     return draw
 
 
-def _standardized(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _standardized(model: _Detector, x: torch.Tensor) -> torch.Tensor:
     """``TabularAE.standardize`` without its Python branch on the log mask, which torch.export cannot trace."""
     import torch
 
     return (torch.where(model.log_mask, torch.log1p(x.clamp_min(0)), x) - model.mean) / model.scale
 
 
-def _scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _scores(model: _Detector, x: torch.Tensor) -> torch.Tensor:
     """``TabularAE.forward`` (per-row anomaly scores of raw rows) on the traceable standardization."""
     z = _standardized(model, x)
     r = model.decoder(model.encoder(z)) - z
@@ -165,20 +210,22 @@ def _scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return scaled.mean(dim=1) if model.score_kind == "scaled_mae" else scaled.pow(2).mean(dim=1)
 
 
-def _detector_reference(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+def _detector_reference(model: _Detector) -> Callable[[torch.Tensor], torch.Tensor]:
     import torch
 
     return lambda x: torch.from_numpy(model.decision_function(x))
 
 
-def _fc_dae_parts(m: nn.Module) -> list[Part]:
+def _fc_dae_parts(module: nn.Module) -> list[Part]:
     import torch
     from torch.nn import functional
 
-    def encode(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    m = cast("_Denoiser", module)
+
+    def encode(model: _Denoiser, x: torch.Tensor) -> torch.Tensor:
         return functional.leaky_relu(model.encoder(x.flatten(1)), model.negative_slope)
 
-    def decode(model: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    def decode(model: _Denoiser, h: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(model.decoder(h)).reshape(-1, *model.image_shape)
 
     hidden = m.encoder.out_features
@@ -192,7 +239,8 @@ def _fc_dae_parts(m: nn.Module) -> list[Part]:
     ]
 
 
-def _detector_parts(m: nn.Module) -> list[Part]:
+def _detector_parts(module: nn.Module) -> list[Part]:
+    m = cast("_Detector", module)
     code = f"codes (N, {m.config['hidden'][-1]})"
     return [
         Part("detector", f"raw rows (N, {m.n_features}) -> anomaly scores (N,), the model's scaling included",
@@ -202,8 +250,10 @@ def _detector_parts(m: nn.Module) -> list[Part]:
     ]
 
 
-def _vae_parts(m: nn.Module) -> list[Part]:
+def _vae_parts(module: nn.Module) -> list[Part]:
     import torch
+
+    m = cast("_VAE", module)
 
     return [
         Part("decoder", f"latent codes (N, {m.latent_dim}) -> images (N, C, H, W) in [0, 1]",
@@ -214,7 +264,8 @@ def _vae_parts(m: nn.Module) -> list[Part]:
     ]
 
 
-def _aae_parts(m: nn.Module) -> list[Part]:
+def _aae_parts(module: nn.Module) -> list[Part]:
+    m = cast("_AAE", module)
     return [
         Part("decoder", f"latent codes (N, {m.latent_dim}) -> images (N, C, H, W) in [0, 1]",
              _body(m, lambda model, z: model.decode(z)), m.decode, _codes(m.latent_dim), "codes", "images"),
@@ -223,8 +274,10 @@ def _aae_parts(m: nn.Module) -> list[Part]:
     ]
 
 
-def _gan_parts(m: nn.Module) -> list[Part]:
+def _gan_parts(module: nn.Module) -> list[Part]:
     import torch
+
+    m = cast("_GAN", module)
 
     def images(n: int, g: torch.Generator) -> torch.Tensor:
         return torch.rand(n, m.channels, m.image_size, m.image_size, generator=g)
@@ -250,10 +303,13 @@ FAMILIES: dict[str, Callable[[nn.Module], list[Part]]] = {
 
 def parts_of(model: nn.Module) -> list[Part]:
     """The exportable parts of a loaded model, its main task's part first."""
-    family = model.aezoo.spec.family
+    from .api import model_info
+
+    info = model_info(model)
+    family = info.spec.family
     if family not in FAMILIES:
         raise PartNotFoundError(
-            f"{model.aezoo.name} is of the family {family!r}, which aezoo cannot export yet "
+            f"{info.name} is of the family {family!r}, which aezoo cannot export yet "
             f"(it exports {', '.join(sorted(FAMILIES))}).",
             "Export its modules with torch.onnx.export directly.",
         )
@@ -261,6 +317,8 @@ def parts_of(model: nn.Module) -> list[Part]:
 
 
 def _part(model: nn.Module, name: str | None) -> Part:
+    from .api import model_info
+
     parts = parts_of(model)
     if name is None:
         return parts[0]
@@ -268,7 +326,7 @@ def _part(model: nn.Module, name: str | None) -> Part:
         if part.name == name:
             return part
     raise PartNotFoundError(
-        f"{model.aezoo.name} has no part {name!r}.",
+        f"{model_info(model).name} has no part {name!r}.",
         "Its parts: " + "; ".join(f"{p.name} ({p.summary})" for p in parts) + " (the first is the default).",
     )
 
@@ -316,10 +374,13 @@ def export_onnx(
     if opset is not None and opset < MIN_OPSET:
         raise ExportFailedError(f"torch's ONNX exporter writes opset {MIN_OPSET} and later, not {opset}.",
                                 f"Pass --opset {MIN_OPSET} or later, or leave it out.")
+    from .api import model_info
+
     model = _load(ref, hub or {})
+    name = model_info(model).name
     chosen = _part(model, part)
     dtype = "float16" if half else "float32"
-    default = f"{model.aezoo.name}-{chosen.name}{'-fp16' if half else ''}.onnx"
+    default = f"{name}-{chosen.name}{'-fp16' if half else ''}.onnx"
     path = Path(path if path is not None else default)
     if path.is_dir() or (path.exists() and not overwrite):
         raise OutputExistsError(f"{path} already exists{' and is a folder' if path.is_dir() else ''}.",
@@ -335,7 +396,7 @@ def export_onnx(
         raise ExportFailedError(f"torch's ONNX exporter wrote opset {written} when asked for {opset}.",
                                 "Leave --opset out to use the exporter's own; nothing was written.")
     report = ExportReport(
-        model=model.aezoo.name, part=chosen.name, path=str(path), dtype=dtype, opset=written,
+        model=name, part=chosen.name, path=str(path), dtype=dtype, opset=written,
         input_name=chosen.input_name, input_shape=_shape(graph.graph.input[0]),
         output_name=chosen.output_name, output_shape=_shape(graph.graph.output[0]),
         checked=check, batch_sizes=list(CHECK_BATCH_SIZES) if check else [],
@@ -364,7 +425,8 @@ def _export(module: nn.Module, part: Part, opset: int | None, half: bool) -> byt
                 module, (example,), dynamo=True, opset_version=opset, input_names=[part.input_name],
                 output_names=[part.output_name], dynamic_shapes=({0: batch},), verbose=False,
             )
-            return program.model_proto.SerializeToString()
+            # with dynamo=True it returns an ONNXProgram; torch annotates the return as ONNXProgram | None
+            return program.model_proto.SerializeToString()  # type: ignore[union-attr]
     except Exception as exc:
         raise ExportFailedError(
             f"torch.onnx.export could not export the {part.name} ({_first_line(exc)}).",

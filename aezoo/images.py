@@ -22,7 +22,7 @@ def save_grid(images: torch.Tensor, path: Path, *, rows: int | None = None, scal
     array = (grid.mul(255).round().byte().permute(1, 2, 0).numpy())
     picture = Image.fromarray(array[:, :, 0] if images.shape[1] == 1 else array)
     if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     picture.save(path)

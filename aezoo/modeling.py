@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import torch
 from torch import nn
@@ -46,7 +47,8 @@ def image_batch(module: nn.Module, images: torch.Tensor, caller: str) -> tuple[t
     An empty batch (N = 0) is valid; task methods give back an empty result for it."""
     from .errors import InputTypeError, InvalidInputError
 
-    channels, height, width = module.image_shape
+    image_shape = cast("tuple[int, int, int]", module.image_shape)  # a plain attribute the model sets
+    channels, height, width = image_shape
     if not torch.is_tensor(images) or not images.is_floating_point():
         what = f"a {images.dtype} tensor" if torch.is_tensor(images) else type(images).__name__
         raise InputTypeError(
@@ -55,7 +57,7 @@ def image_batch(module: nn.Module, images: torch.Tensor, caller: str) -> tuple[t
         )
     squeeze = images.dim() == 3 and channels == 1
     batch = images.unsqueeze(1) if squeeze else images
-    if batch.dim() != 4 or tuple(batch.shape[1:]) != tuple(module.image_shape):
+    if batch.dim() != 4 or tuple(batch.shape[1:]) != tuple(image_shape):
         raise InvalidInputError(
             f"{caller}() takes images shaped (N, {channels}, {height}, {width})"
             + (f" or (N, {height}, {width})" if channels == 1 else "")

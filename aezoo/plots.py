@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import AezooError
 from .training.output import METRICS_CSV, STATE_DIR
@@ -155,7 +155,8 @@ def _histogram(axes: Axes, scores: np.ndarray, labels: np.ndarray, threshold: fl
     for label, name, colour in ((0, "normal", "tab:blue"), (1, "anomaly", "tab:red")):
         chosen = scores[labels == label]
         if len(chosen):
-            axes.hist(chosen, bins=bins, weights=np.full(len(chosen), 1 / len(chosen)),
+            # bins: matplotlib's stub lists sequences, not the arrays hist takes as well
+            axes.hist(chosen, bins=bins, weights=np.full(len(chosen), 1 / len(chosen)),  # type: ignore[arg-type]
                       alpha=0.55 if label == 0 else 0.8, color=colour,
                       histtype="stepfilled" if label == 0 else "step", linewidth=1.5, label=f"{name} ({len(chosen):,})")
     axes.axvline(threshold, color="black", linestyle="--", label=f"threshold_ = {threshold:.4g}")
@@ -255,7 +256,8 @@ def plot_reconstructions(model: Any, images: torch.Tensor, path: str | Path, *, 
 # ---- shared -----------------------------------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float, *, layout: str | None = "constrained") -> Figure:
+def _figure(width: float, height: float, *,
+            layout: Literal["constrained", "compressed", "tight"] | None = "constrained") -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:

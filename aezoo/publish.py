@@ -248,9 +248,10 @@ def _http_error(cause: Any, where: str, repo_id: str) -> AezooError:
 def save_pretrained(model: torch.nn.Module, folder: Path) -> Path:
     """Write ``model`` (as returned by ``aezoo.load``) as a checkpoint folder that ``aezoo.load``
     reads back: config.json, model.safetensors and a README.md card from its card data."""
+    from .api import model_info
     from .checkpoint import save_checkpoint
 
-    info = model.aezoo
+    info = model_info(model)
     folder = Path(folder)
     if info.path is not None and folder.exists() and is_inside(folder, info.path) and is_inside(info.path, folder):
         raise InputIsOutputError(
@@ -282,6 +283,7 @@ def push_to_hub(
 
 def attach(model: torch.nn.Module) -> torch.nn.Module:
     """Give a loaded model ``save_pretrained(DIR)`` and ``push_to_hub(repo_id, ...)``; returns it."""
-    model.save_pretrained = types.MethodType(save_pretrained, model)
-    model.push_to_hub = types.MethodType(push_to_hub, model)
+    # torch types Module.__setattr__'s value as Tensor | Module; any value is set as a plain attribute
+    model.save_pretrained = types.MethodType(save_pretrained, model)  # type: ignore[assignment]
+    model.push_to_hub = types.MethodType(push_to_hub, model)  # type: ignore[assignment]
     return model

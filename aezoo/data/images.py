@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import DatasetUnavailableError, ImageReadError
 from . import Splits, require
@@ -12,6 +12,10 @@ from .split import held_out_mask, split_text
 
 if TYPE_CHECKING:
     import torch
+    from torch.utils.data import Dataset as _MapDataset
+    from torch.utils.data import TensorDataset
+else:
+    _MapDataset = object  # ByteImages is a torch Dataset to type checkers; torch is imported only to read data
 
 
 def mnist_5k() -> Splits:
@@ -139,16 +143,16 @@ def idx_splits(folder: str | Path, name: str, description: str) -> Splits:
     folder = Path(folder).expanduser()
     splits = {}
     for split, (image_stem, label_stem) in IDX_FILES.items():
-        found = {stem: _idx_file(folder, stem) for stem in (image_stem, label_stem)}
-        missing = [stem for stem, file in found.items() if file is None]
-        if missing:
+        image_file, label_file = _idx_file(folder, image_stem), _idx_file(folder, label_stem)
+        if image_file is None or label_file is None:
+            missing = [stem for stem, file in ((image_stem, image_file), (label_stem, label_file)) if file is None]
             raise DatasetUnavailableError(
                 f"No {' or '.join(missing)} (raw or .gz) in {folder}.", _GET_FASHION_MNIST
             )
-        images, labels = read_idx(found[image_stem]), read_idx(found[label_stem])
+        images, labels = read_idx(image_file), read_idx(label_file)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels) or images.dtype.itemsize != 1:
             raise DatasetUnavailableError(
-                f"{found[image_stem].name} ({images.shape}, {images.dtype}) and {found[label_stem].name} "
+                f"{image_file.name} ({images.shape}, {images.dtype}) and {label_file.name} "
                 f"({labels.shape}) in {folder} are not N byte images with N labels.",
                 "Replace them with the original files.",
             )
@@ -210,7 +214,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 _GRAY_MODES = {"1", "L", "LA", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
 
 
-class ByteImages:
+class ByteImages(_MapDataset):
     """A map-style dataset over images kept as uint8 (N, C, H, W): yields (float image in [0, 1],
     label). A quarter of the memory of float pixels, so a CelebA-sized folder fits (202,599 faces at
     64x64 RGB: 2.5 GB instead of 10 GB)."""
@@ -388,7 +392,8 @@ def image_folder(path: str | Path, image_size: int = 64, channels: int = 3, crop
         f"{len(files):,} images from the folder {folder.name}/, resized to {image_size}x{image_size}"
         f"{' RGB' if channels == 3 else ' grayscale' if channels == 1 else ''}"
     ), torch.zeros(len(files), dtype=torch.long))
-    splits.train = ByteImages(*splits.train.tensors)
-    splits.test = ByteImages(*splits.test.tensors)
+    train, test = cast("TensorDataset", splits.train), cast("TensorDataset", splits.test)  # as split_by_index makes
+    splits.train = ByteImages(*train.tensors)
+    splits.test = ByteImages(*test.tensors)
     splits.meta["root"] = str(folder)
     return splits

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api import ModelInfo, build, import_object, load, pick_device, pop_hub_options
+from ..api import ModelInfo, build, import_object, load, model_info, pick_device, pop_hub_options
 from ..card import render_model_card
 from ..checkpoint import CheckpointConfig
 from ..errors import AezooError, TrainingError
@@ -70,7 +70,8 @@ def train(
             f"{spec.name} cannot be built with config {json.dumps(config or {})} ({type(exc).__name__}: {reason}).",
             f"Check the values against 'aezoo info {spec.name}'.",
         ) from exc
-    model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)
+    # torch types Module.__setattr__'s value as Tensor | Module; any value is set as a plain attribute
+    model.aezoo = ModelInfo(spec.name, model_config, preprocessing, spec.card, None, spec)  # type: ignore[assignment]
     return _run(spec, model, recipe, data, output_dir, device=device, resume=resume, progress=progress, base=None,
                 overwrite=overwrite, force_resume=force_resume, tensorboard=tensorboard)
 
@@ -96,7 +97,7 @@ def finetune(
     if tensorboard:
         require_tensorboard()
     model = load(name_or_path, device="cpu", **pop_hub_options(overrides))
-    spec = model.aezoo.spec
+    spec = model_info(model).spec
     overrides.setdefault("lr", spec.recipe.lr / 10 if spec.recipe else 1e-4)
     recipe = _recipe(spec, epochs, overrides)
     return _run(spec, model.train(), recipe, data, output_dir, device=device, resume=resume, progress=progress,
@@ -182,7 +183,8 @@ def _run(
                      resume=resume, progress=progress, card=card, run_folder=folder, force_resume=force_resume,
                      tensorboard=tensorboard)
     trained = load(output, device=str(target))
-    trained.history = result.history  # one row per epoch, as in the run folder's metrics.csv
+    # one row per epoch, as in the run folder's metrics.csv (a plain attribute: see train)
+    trained.history = result.history  # type: ignore[assignment]
     return trained
 
 

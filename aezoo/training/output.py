@@ -143,6 +143,7 @@ class RunFolder:
     def _check_contents(self) -> None:
         entries = sorted(e for e in os.listdir(self.path) if e not in (LOCK, RECORD))
         record = _read_record(self.path)
+        owned: frozenset[str] | set[str]
         if record is not None:
             self._files = {k: v for k, v in record["files"].items() if isinstance(k, str) and isinstance(v, str)}
             owned = OWN_DIRS | {k for k, digest in self._files.items() if self._still_ours(k, digest)}

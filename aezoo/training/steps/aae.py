@@ -41,6 +41,8 @@ from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
+    from .contracts import AAEModule
+
 EVAL_PRIOR_SAMPLES = 1000
 EVAL_SEED = 0
 
@@ -49,6 +51,7 @@ class AAEStep(TrainingStep):
     """Reconstruction, discriminator and regularisation phases of an adversarial autoencoder."""
 
     contract = AAEModel
+    model: AAEModule
 
     metric_protocols = {
         "mse": (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -33,7 +33,11 @@ from .base import TrainingStep, evaluating, own_randomness
 from .contracts import AnomalyModel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from torch.utils.data import DataLoader
+
+    from .contracts import AnomalyModule
 
 
 def table_of(data: Any, batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,6 +60,7 @@ class AnomalyStep(TrainingStep):
     """Undercomplete AE: MSE reconstruction of z-scored normal rows; threshold from training scores."""
 
     contract = AnomalyModel
+    model: AnomalyModule
 
     metric_protocols: ClassVar[dict[str, tuple[str, str]]] = {
         "roc_auc": (("ROC AUC of the model's anomaly scores (decision_function: its reconstruction error, as "
@@ -115,13 +120,14 @@ class AnomalyStep(TrainingStep):
         self.optimize(loss)  # under torchrun every rank takes part in the gradient average, rows or none
         return {"loss": torch.zeros(()) if loss is None else loss.detach()}
 
-    def _loss(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _loss(self, model: AnomalyModule, x: torch.Tensor) -> torch.Tensor:
         """``options["loss"]``: "score" (default: the mean anomaly score), or "l1" / "mse" on the
         model's ``residuals`` (an L1 loss lets the network ignore rare large deviations of normal rows)."""
         kind = self.options.get("loss", "score")
         if kind == "score":
             return model(x).mean()
-        residuals = model.residuals(x)
+        # an optional member, not in AnomalyModel: a model whose recipe asks for these losses has it
+        residuals = cast("Callable[[torch.Tensor], torch.Tensor]", model.residuals)(x)
         if kind == "l1":
             return residuals.abs().mean()
         if kind == "mse":
@@ -139,8 +145,9 @@ class AnomalyStep(TrainingStep):
         x, y = table_of(train_data)
         normal = x[y == 0] if self.options.get("train_on", "normal") == "normal" else x
         model = self.model
-        if callable(getattr(model, "fit_error_scale", None)):
-            model.fit_error_scale(normal.to(self.device))  # scaled scores: residual scales before the threshold
+        fit_error_scale = getattr(model, "fit_error_scale", None)  # optional
+        if callable(fit_error_scale):
+            fit_error_scale(normal.to(self.device))  # scaled scores: residual scales before the threshold
         model.set_threshold(self._scores(normal).double().numpy())
 
     @evaluating
@@ -282,8 +289,8 @@ def baseline_metrics(train: Any, test: Any, labels: Any, *, names: Any = BASELIN
     for name in names:
         if name not in BASELINE_FUNCTIONS:
             raise TrainingError(f"Unknown baseline {name!r}.", f"Known: {', '.join(BASELINES)}.")
-        scores, facts = BASELINE_FUNCTIONS[name](train, test, seed)
-        scores = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+        found, facts = BASELINE_FUNCTIONS[name](train, test, seed)
+        scores = torch.as_tensor(np.asarray(found, dtype=np.float64))
         out[f"baseline_{name}_roc_auc"] = roc_auc(labels, scores)
         out[f"baseline_{name}_average_precision"] = average_precision(labels, scores)
         out.update({f"baseline_{name}_{key}": value for key, value in facts.items()})

@@ -19,7 +19,7 @@ import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
@@ -58,7 +58,7 @@ class TrainingStep:
     loader; ``metric_protocols`` says, for the card, how each metric was measured.
     """
 
-    metric_protocols: dict[str, tuple[str, str]] = {}  # name -> (protocol, unit)
+    metric_protocols: ClassVar[dict[str, tuple[str, str]]] = {}  # name -> (protocol, unit)
     contract: type | None = None  # what the step needs of its model (aezoo.training.steps.contracts)
 
     def __init__(self, model: nn.Module, recipe: Recipe, device: torch.device) -> None:

@@ -11,7 +11,7 @@ detector's ``threshold_`` raises when read); their signatures are in each step's
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
@@ -73,6 +73,19 @@ class AnomalyModel(Protocol):
 
     @property
     def threshold_(self) -> float: ...
+
+
+if TYPE_CHECKING:
+    # For type checkers only: a step's model is an ``nn.Module`` that also fulfils the step's contract. A step
+    # annotates its ``model`` with one of these, so its members type-check where torch would type every
+    # attribute set at run time as ``Tensor | Module``.
+    class VAEModule(torch.nn.Module, VAEModel): ...
+
+    class AAEModule(torch.nn.Module, AAEModel): ...
+
+    class GANModule(torch.nn.Module, GANModel): ...
+
+    class AnomalyModule(torch.nn.Module, AnomalyModel): ...
 
 
 def missing_members(model: Any, contract: type) -> list[str]:

@@ -90,16 +90,17 @@ class DenoisingStep(TrainingStep):
             "noisy_psnr": psnr_from_mse(noisy_squared / count),
         }
         if self.references is not None:
-            metrics |= self._baseline_metrics(torch.cat(inputs), clean)
+            metrics |= self._baseline_metrics(self.references, torch.cat(inputs), clean)
         return metrics
 
-    def _baseline_metrics(self, noisy: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
+    def _baseline_metrics(self, references: DenoisingBaselines, noisy: torch.Tensor,
+                          clean: torch.Tensor) -> dict[str, float]:
         """The baselines' scores: computed once per held-out split (its noise is seeded, so every
         evaluation of a run sees the same inputs), not at every evaluation."""
         key = (len(clean), float(clean.sum()))
         if self._baselines_measured is None or self._baselines_measured[0] != key:
             measured = {}
-            for name, restored in self.references.restore(noisy).items():
+            for name, restored in references.restore(noisy).items():
                 measured[f"{name}_psnr"] = psnr_from_mse(float(((restored - clean) ** 2).mean()))
                 measured[f"{name}_ssim"] = ssim(restored, clean)
             self._baselines_measured = (key, measured)

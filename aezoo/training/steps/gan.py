@@ -36,6 +36,8 @@ from .generative import METRIC_PROTOCOLS, GenerativeReferences
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
+    from .contracts import GANModule
+
 EVAL_SEED = 0  # latent seed of the generated images that evaluate() and write_artifacts() use
 MAX_REFERENCE = 2000  # held-out images the discriminator and diversity statistics use (the first, by index)
 
@@ -62,6 +64,7 @@ class GANStep(TrainingStep):
     learns to make the updated discriminator say 1 for its images."""
 
     contract = GANModel
+    model: GANModule
 
     metric_protocols = {
         "d_accuracy": (

@@ -28,6 +28,8 @@ from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
+    from .contracts import VAEModule
+
 EVAL_SEED = 0
 EVAL_SAMPLES = 8  # posterior samples per held-out image in the ELBO's likelihood term
 
@@ -46,6 +48,7 @@ class VAEStep(TrainingStep):
     """ELBO training of a VAE (Bernoulli likelihood, N(0, I) prior, optional beta and KL warm-up)."""
 
     contract = VAEModel
+    model: VAEModule
 
     metric_protocols = {
         "mse": ("held-out images reconstructed from their posterior mean (decoder sigmoid output, no sampling); "
