@@ -17,7 +17,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(OLAH)
 	AEZOO_OLAH=$(abspath $(OLAH)) AEZOO_REQUIRE_OLAH=1 $(BIN)/python -m pytest -n 2 -q
 
-# ruff (the rule set in pyproject.toml) over the tree, mypy over the typed core ([tool.mypy] files)
+# ruff (the rule set in pyproject.toml) over the tree, mypy over the aezoo package ([tool.mypy])
 lint: $(VENV)/.installed
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m mypy
