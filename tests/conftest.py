@@ -47,6 +47,27 @@ def tiny_checkpoint(tiny_registry, tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    """40 rows of 16 columns in a CSV file: data for the tiny 16-4-16 model."""
+    import numpy as np
+
+    path = tmp_path / "table.csv"
+    rows = np.random.default_rng(0).normal(size=(40, 16))
+    np.savetxt(path, rows, delimiter=",", header=",".join(f"f{i}" for i in range(16)), comments="")
+    return path
+
+
+def train_tiny(table: Path, output: Path, *args: str):
+    """``aezoo train tiny-ae --data TABLE -o OUTPUT --device cpu ARGS`` through click's runner."""
+    from click.testing import CliRunner
+
+    from aezoo.cli import main
+
+    return CliRunner().invoke(main, ["train", "tiny-ae", "--data", str(table), "-o", str(output), "--device", "cpu",
+                                     *args], prog_name="aezoo")
+
+
 def python_env(**extra: str) -> dict[str, str]:
     """The environment for a subprocess running this interpreter's aezoo."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}

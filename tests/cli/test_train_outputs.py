@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -17,20 +16,7 @@ from aezoo.cli import main
 from aezoo.training.output import LOCK, RECORD
 from aezoo.training.state import load_state
 from tests.conftest import python_env
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Path:
-    """40 rows of 16 columns: data for the tiny 16-4-16 model."""
-    path = tmp_path / "table.csv"
-    rows = np.random.default_rng(0).normal(size=(40, 16))
-    np.savetxt(path, rows, delimiter=",", header=",".join(f"f{i}" for i in range(16)), comments="")
-    return path
-
-
-def train(table: Path, output: Path, *args: str):
-    return CliRunner().invoke(main, ["train", "tiny-ae", "--data", str(table), "-o", str(output), "--device", "cpu",
-                                     *args], prog_name="aezoo")
+from tests.conftest import train_tiny as train
 
 
 def one_line_error(result, *fragments: str) -> None:

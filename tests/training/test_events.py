@@ -7,29 +7,14 @@ import csv
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from click.testing import CliRunner
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # the test extra has it
 
-from aezoo.cli import main
 from aezoo.errors import TensorBoardUnavailableError
+from tests.conftest import train_tiny as train
 
 EPOCHS = 3
 STEPS_PER_EPOCH = 4  # 32 training rows (of 40, the rest held out) in batches of 8
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Path:
-    path = tmp_path / "table.csv"
-    rows = np.random.default_rng(0).normal(size=(40, 16))
-    np.savetxt(path, rows, delimiter=",", header=",".join(f"f{i}" for i in range(16)), comments="")
-    return path
-
-
-def train(table: Path, output: Path, *args: str):
-    return CliRunner().invoke(main, ["train", "tiny-ae", "--data", str(table), "-o", str(output), "--device", "cpu",
-                                     *args], prog_name="aezoo")
 
 
 def scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
