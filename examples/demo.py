@@ -10,8 +10,8 @@ import torch
 
 import aezoo
 from aezoo.data import load_dataset
-from aezoo.images import save_grid
 from aezoo.metrics import psnr_from_mse
+from aezoo.plots import plot_image_rows
 from aezoo.training.steps import mask_pixels
 
 OUTPUT = Path("demo-output/denoised_digits.png")
@@ -28,9 +28,10 @@ def main() -> None:
 
     before = psnr_from_mse(float(((noisy - clean) ** 2).mean()))
     after = psnr_from_mse(float(((restored - clean) ** 2).mean()))
-    save_grid(torch.cat([noisy, restored, clean]), OUTPUT, rows=6, scale=3)
+    plot_image_rows([clean, noisy, restored], ["clean", "noisy", "denoised"], OUTPUT,
+                    title=f"half the pixels zeroed: PSNR {before:.1f} dB noisy, {after:.1f} dB denoised")
     print(f"denoised {len(clean)} held-out digits: PSNR {before:.1f} dB noisy -> {after:.1f} dB denoised")
-    print(f"before/after grid (rows: noisy, denoised, clean): {OUTPUT.resolve()}")
+    print(f"labelled grid (rows: clean, noisy, denoised): {OUTPUT.resolve()}")
 
 
 if __name__ == "__main__":
