@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, batch_draw, evaluating, images_of
+from .base import augment, batch_draw, evaluating, images_of
 from .contracts import AAEModel
-from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
+from .generative import METRIC_PROTOCOLS, SEED, GenerativeStep
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -47,7 +47,7 @@ EVAL_PRIOR_SAMPLES = 1000
 EVAL_SEED = 0
 
 
-class AAEStep(TrainingStep):
+class AAEStep(GenerativeStep):
     """Reconstruction, discriminator and regularisation phases of an adversarial autoencoder."""
 
     contract = AAEModel
@@ -127,10 +127,6 @@ class AAEStep(TrainingStep):
                 p.requires_grad_(True)
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach()}
 
-    def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, self.model.latent_dim,
-                                               baselines=bool(self.options.get("baselines", False)))
-
     @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
         model = self.model
@@ -156,7 +152,7 @@ class AAEStep(TrainingStep):
             "code_mmd": mmd_squared(z, prior.float().cpu()),
             "disc_accuracy": 0.5 * (float((real_logits > 0).float().mean()) + float((fake_logits <= 0).float().mean())),
         }
-        references = getattr(self, "references", None)
+        references = self.references
         if references is not None:
             test = torch.cat(held_out)
             samples = model.sample(references.swd_size(test), seed=SEED)

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, batch_draw, evaluating, images_of
+from .base import augment, batch_draw, evaluating, images_of
 from .contracts import GANModel
-from .generative import METRIC_PROTOCOLS, GenerativeReferences
+from .generative import METRIC_PROTOCOLS, GenerativeStep
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -58,13 +58,14 @@ def mean_pairwise_distance(images: torch.Tensor) -> float:
     return float(distances.sum() / (n * (n - 1)))
 
 
-class GANStep(TrainingStep):
+class GANStep(GenerativeStep):
     """Non-saturating GAN loss (Goodfellow et al. 2014; DCGAN, Radford et al. 2015): per batch,
     the discriminator learns real -> 1 and generated -> 0 (BCE on logits), then the generator
     learns to make the updated discriminator say 1 for its images."""
 
     contract = GANModel
     model: GANModule
+    latent_attribute = "nz"
 
     metric_protocols = {
         "d_accuracy": (
@@ -78,10 +79,6 @@ class GANStep(TrainingStep):
         "real_diversity": ("mean RMS pixel distance over all pairs of the held-out real images", ""),
         **{k: v for k, v in METRIC_PROTOCOLS.items() if k not in ("pca_mse", "mean_face_mse")},  # no reconstructions
     }
-
-    def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
-        super().__init__(model, recipe, device)
-        self.references: GenerativeReferences | None = None
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         betas = tuple(self.options.get("betas", (0.5, 0.999)))
@@ -112,10 +109,6 @@ class GANStep(TrainingStep):
         self.optimize(loss_g, "generator")
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
-
-    def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, self.model.nz,
-                                               baselines=bool(self.options.get("baselines", False)))
 
     @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:

@@ -19,7 +19,7 @@ import torch
 
 from ...baselines import PCABaseline
 from ...swd import sliced_wasserstein
-from .base import images_of
+from .base import TrainingStep, images_of
 
 SEED = 0  # samples, PPCA draws, SWD projections and the real training subset all use seed 0
 MAX_SWD_IMAGES = 2000  # images per set in the sample distances (the held-out split's size, if smaller)
@@ -50,6 +50,21 @@ METRIC_PROTOCOLS: dict[str, tuple[str, str]] = {
         "as the model's latent size; MSE per pixel on [0, 1], clamped to [0, 1]", ""),
     "mean_face_mse": ("baseline for mse: every held-out image predicted by the mean training image; MSE per pixel", ""),
 }
+
+
+class GenerativeStep(TrainingStep):
+    """Base of the VAE, AAE and GAN steps: their ``references`` (``GenerativeReferences``; with
+    ``options["baselines"]`` also the PCA / PPCA baselines), fitted once before the first evaluation."""
+
+    latent_attribute = "latent_dim"  # the model member that holds its latent size
+
+    def __init__(self, model: Any, recipe: Any, device: torch.device) -> None:
+        super().__init__(model, recipe, device)
+        self.references: GenerativeReferences | None = None
+
+    def fit_references(self, train_data: Any) -> None:
+        self.references = GenerativeReferences(train_data, int(getattr(self.model, self.latent_attribute)),
+                                               baselines=bool(self.options.get("baselines", False)))
 
 
 def stack_images(data: Any, limit: int | None = None) -> torch.Tensor:

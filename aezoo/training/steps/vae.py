@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .base import TrainingStep, augment, evaluating, images_of, own_randomness
+from .base import augment, evaluating, images_of, own_randomness
 from .contracts import VAEModel
-from .generative import METRIC_PROTOCOLS, SEED, GenerativeReferences
+from .generative import METRIC_PROTOCOLS, SEED, GenerativeStep
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -44,7 +44,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
 
 
-class VAEStep(TrainingStep):
+class VAEStep(GenerativeStep):
     """ELBO training of a VAE (Bernoulli likelihood, N(0, I) prior, optional beta and KL warm-up)."""
 
     contract = VAEModel
@@ -63,7 +63,6 @@ class VAEStep(TrainingStep):
     def __init__(self, model: nn.Module, recipe: Any, device: torch.device) -> None:
         super().__init__(model, recipe, device)
         self.kl_weight = float(self.options.get("beta", 1.0))
-        self.references: GenerativeReferences | None = None
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         super().start_epoch(epoch, epochs)
@@ -81,10 +80,6 @@ class VAEStep(TrainingStep):
         loss = reconstruction + self.kl_weight * kl
         self.optimize(loss)
         return {"loss": loss.detach(), "rec": reconstruction.detach(), "kl": kl.detach()}
-
-    def fit_references(self, train_data: Any) -> None:
-        self.references = GenerativeReferences(train_data, self.model.latent_dim,
-                                               baselines=bool(self.options.get("baselines", False)))
 
     @evaluating
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
